@@ -1,0 +1,116 @@
+//! ron-bus, and `throttled` (ron-bus plus a calibrated extra cost per publish).
+
+use crate::{Contender, Msg, Publisher, Recv, Subscriber, Topology};
+use ron_bus::{Bus, Receiver, TryRecvError};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// ron-bus through the shared adapter.
+#[derive(Debug)]
+pub struct RonBus;
+
+/// Publisher side of [`RonBus`].
+#[derive(Debug)]
+pub struct RonTx(Bus<Msg>);
+
+/// Subscriber side of [`RonBus`].
+#[derive(Debug)]
+pub struct RonRx(Receiver<Msg>);
+
+impl Publisher for RonTx {
+    #[inline]
+    fn publish(&mut self, msg: Msg) -> usize {
+        self.0.publish(msg)
+    }
+    #[cfg(feature = "bus_batch")]
+    fn publish_batch(&mut self, msgs: &[Msg]) -> usize {
+        self.0.publish_many(msgs.iter().copied())
+    }
+}
+
+impl Subscriber for RonRx {
+    #[inline]
+    fn recv(&mut self) -> Recv {
+        match self.0.blocking_recv() {
+            Ok(m) => Recv::Msg(m),
+            Err(ron_bus::RecvError::Lagged(n)) => Recv::Lagged(n),
+            Err(ron_bus::RecvError::Closed) => Recv::Closed,
+        }
+    }
+    #[inline]
+    fn try_recv(&mut self) -> Recv {
+        match self.0.try_recv() {
+            Ok(m) => Recv::Msg(m),
+            Err(TryRecvError::Lagged(n)) => Recv::Lagged(n),
+            Err(TryRecvError::Empty) => Recv::Empty,
+            Err(TryRecvError::Closed) => Recv::Closed,
+        }
+    }
+}
+
+impl Contender for RonBus {
+    const NAME: &'static str = "ron-bus";
+    const TOPOLOGY: Topology = Topology::Broadcast;
+    const LOSSY: bool = true;
+    const NATIVE_BATCH: bool = cfg!(feature = "bus_batch");
+    type Tx = RonTx;
+    type Rx = RonRx;
+    fn channel(cap: usize, fanout: usize) -> (RonTx, Vec<RonRx>) {
+        let bus = Bus::new(cap.max(1));
+        let rxs = (0..fanout).map(|_| RonRx(bus.subscribe())).collect();
+        (RonTx(bus), rxs)
+    }
+}
+
+static THROTTLE_SPINS: AtomicU64 = AtomicU64::new(0);
+
+/// Sets the extra busy-loop iterations `throttled` spends per publish (the harness calibrates
+/// this to a percentage of the measured cost).
+pub fn set_throttle_spins(spins: u64) {
+    THROTTLE_SPINS.store(spins, Ordering::Relaxed);
+}
+
+/// The current extra iterations per publish of `throttled`.
+pub fn throttle_spins() -> u64 {
+    THROTTLE_SPINS.load(Ordering::Relaxed)
+}
+
+/// ron-bus with an injected, calibrated slowdown per publish: the gate's power check.
+#[derive(Debug)]
+pub struct Throttled;
+
+/// Publisher side of [`Throttled`].
+#[derive(Debug)]
+pub struct ThrottledTx {
+    inner: RonTx,
+    spins: u64,
+}
+
+impl Publisher for ThrottledTx {
+    #[inline]
+    fn publish(&mut self, msg: Msg) -> usize {
+        let mut acc = 0u64;
+        for i in 0..self.spins {
+            acc = std::hint::black_box(acc.wrapping_add(i));
+        }
+        std::hint::black_box(acc);
+        self.inner.publish(msg)
+    }
+}
+
+impl Contender for Throttled {
+    const NAME: &'static str = "throttled";
+    const TOPOLOGY: Topology = Topology::Broadcast;
+    const LOSSY: bool = true;
+    type Tx = ThrottledTx;
+    type Rx = RonRx;
+    fn channel(cap: usize, fanout: usize) -> (ThrottledTx, Vec<RonRx>) {
+        let (inner, rxs) = RonBus::channel(cap, fanout);
+        (
+            ThrottledTx {
+                inner,
+                spins: throttle_spins(),
+            },
+            rxs,
+        )
+    }
+}

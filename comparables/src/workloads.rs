@@ -1,0 +1,379 @@
+//! Workloads written once over [`Contender`]: every contender runs the same code.
+//!
+//! Each run returns a [`Sample`] that counts what was published, delivered and lost per
+//! subscriber, so a lossy contender cannot look fast by dropping messages: throughput is
+//! reported as publishes/s and as deliveries/s of *delivered* messages only.
+
+use crate::{Contender, Msg, Publisher, Recv, Subscriber};
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+/// Per-subscriber accounting.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubCounts {
+    /// Messages this subscriber received.
+    pub delivered: u64,
+    /// Messages this subscriber was told it lost.
+    pub lagged: u64,
+}
+
+/// One measured run of a workload.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    /// Wall time from the publisher's start to the last subscriber's finish.
+    pub elapsed_ns: u64,
+    /// Messages the publisher sent (each counted once, whatever the fanout).
+    pub published: u64,
+    /// Per-subscriber delivered and lagged counts.
+    pub subs: Vec<SubCounts>,
+}
+
+impl Sample {
+    /// Sum of delivered messages over all subscribers.
+    pub fn delivered(&self) -> u64 {
+        self.subs.iter().map(|s| s.delivered).sum()
+    }
+    /// Sum of lost messages over all subscribers.
+    pub fn lagged(&self) -> u64 {
+        self.subs.iter().map(|s| s.lagged).sum()
+    }
+    /// Publishes per second.
+    pub fn publishes_per_sec(&self) -> f64 {
+        per_sec(self.published, self.elapsed_ns)
+    }
+    /// Delivered messages per second (all subscribers together).
+    pub fn deliveries_per_sec(&self) -> f64 {
+        per_sec(self.delivered(), self.elapsed_ns)
+    }
+    /// Fraction of the messages owed to subscribers that arrived (1.0 with no subscriber).
+    pub fn delivered_ratio(&self) -> f64 {
+        let owed = self.published * self.subs.len() as u64;
+        if owed == 0 {
+            1.0
+        } else {
+            self.delivered() as f64 / owed as f64
+        }
+    }
+    /// True when every subscriber accounted for every message (`delivered + lagged == published`).
+    pub fn accounting_holds(&self) -> bool {
+        self.subs
+            .iter()
+            .all(|s| s.delivered + s.lagged == self.published)
+    }
+}
+
+fn per_sec(n: u64, ns: u64) -> f64 {
+    if ns == 0 {
+        0.0
+    } else {
+        n as f64 * 1e9 / ns as f64
+    }
+}
+
+/// Parameters of the burst/fanout family of workloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BurstParams {
+    /// Messages per burst.
+    pub burst: u64,
+    /// Subscriber threads.
+    pub fanout: usize,
+    /// Channel capacity.
+    pub cap: usize,
+    /// Number of bursts in this run.
+    pub bursts: u64,
+    /// Yield the publisher after each burst.
+    pub pub_yield: bool,
+}
+
+/// How the publisher sends each burst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendMode {
+    /// One `publish` per message.
+    Single,
+    /// One `publish_batch` per burst (ron-bus `publish_many` with `bus_batch`).
+    Batch,
+}
+
+/// `burst_fanout`: the publisher sends `bursts` bursts of `burst` messages while `fanout`
+/// subscriber threads drain with blocking receives until the channel closes.
+pub fn burst_fanout<C: Contender>(p: BurstParams) -> Sample {
+    run_fanout::<C>(p, SendMode::Single)
+}
+
+/// `lagged`: `burst_fanout` with capacity 1: the overwrite/lag path (or, for blocking
+/// contenders, the backpressure path).
+pub fn lagged<C: Contender>(p: BurstParams) -> Sample {
+    run_fanout::<C>(BurstParams { cap: 1, ..p }, SendMode::Single)
+}
+
+/// `batched`: `burst_fanout` with one batch publish per burst.
+pub fn batched<C: Contender>(p: BurstParams) -> Sample {
+    run_fanout::<C>(p, SendMode::Batch)
+}
+
+fn run_fanout<C: Contender>(p: BurstParams, mode: SendMode) -> Sample {
+    let (mut tx, rxs) = C::channel(p.cap, p.fanout);
+    let start_line = Arc::new(Barrier::new(p.fanout + 1));
+    let handles: Vec<_> = rxs
+        .into_iter()
+        .map(|rx| {
+            let start_line = Arc::clone(&start_line);
+            std::thread::spawn(move || drain(rx, &start_line))
+        })
+        .collect();
+    let batch: Vec<Msg> = match mode {
+        SendMode::Batch => (0..p.burst).map(|i| Msg { seq: i, sent_ns: 0 }).collect(),
+        SendMode::Single => Vec::new(),
+    };
+    start_line.wait();
+    let start = Instant::now();
+    let mut seq = 0u64;
+    for _ in 0..p.bursts {
+        match mode {
+            SendMode::Single => {
+                for _ in 0..p.burst {
+                    tx.publish(Msg { seq, sent_ns: 0 });
+                    seq += 1;
+                }
+            }
+            SendMode::Batch => {
+                tx.publish_batch(&batch);
+                seq += p.burst;
+            }
+        }
+        if p.pub_yield {
+            std::thread::yield_now();
+        }
+    }
+    drop(tx); // closes the channel: subscribers finish once drained
+    let mut subs = Vec::with_capacity(p.fanout);
+    let mut last_done = start;
+    for h in handles {
+        let (counts, done) = h.join().expect("subscriber thread panicked");
+        subs.push(counts);
+        last_done = last_done.max(done);
+    }
+    Sample {
+        elapsed_ns: duration_ns(last_done - start),
+        published: seq,
+        subs,
+    }
+}
+
+fn drain<R: Subscriber>(mut rx: R, start_line: &Barrier) -> (SubCounts, Instant) {
+    let mut c = SubCounts::default();
+    start_line.wait();
+    loop {
+        match rx.recv() {
+            Recv::Msg(_) => c.delivered += 1,
+            Recv::Lagged(n) => c.lagged += n,
+            Recv::Closed => break,
+            Recv::Empty => std::hint::spin_loop(),
+        }
+    }
+    (c, Instant::now())
+}
+
+/// `steady`: single-thread publish cost with `subs` idle subscribers (they never read).
+/// Uses `try_publish`, so queue contenders hit their full-queue path after `cap` messages
+/// and the `bus` crate stops accepting; lossy buses keep overwriting.
+pub fn steady<C: Contender>(subs: usize, cap: usize, messages: u64) -> Sample {
+    let (mut tx, rxs) = C::channel(cap, subs);
+    let start = Instant::now();
+    for seq in 0..messages {
+        std::hint::black_box(tx.try_publish(Msg { seq, sent_ns: 0 }));
+    }
+    let elapsed_ns = duration_ns(start.elapsed());
+    drop(rxs);
+    Sample {
+        elapsed_ns,
+        published: messages,
+        subs: Vec::new(),
+    }
+}
+
+/// Latency percentiles of one `latency` run, in nanoseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct LatencyNs {
+    /// Median publish->receive latency.
+    pub p50: u64,
+    /// 90th percentile.
+    pub p90: u64,
+    /// 95th percentile.
+    pub p95: u64,
+    /// 99th percentile.
+    pub p99: u64,
+    /// 99.9th percentile.
+    pub p999: u64,
+    /// Largest observed.
+    pub max: u64,
+    /// Number of latencies recorded.
+    pub count: u64,
+}
+
+/// `latency`: the publisher sends `messages` at `rate_per_sec` (below saturation); every
+/// subscriber records publish->receive latency into an HDR histogram.
+pub fn latency<C: Contender>(
+    fanout: usize,
+    cap: usize,
+    messages: u64,
+    rate_per_sec: u64,
+) -> (Sample, LatencyNs) {
+    let (mut tx, rxs) = C::channel(cap, fanout);
+    let origin = Instant::now();
+    let start_line = Arc::new(Barrier::new(fanout + 1));
+    let handles: Vec<_> = rxs
+        .into_iter()
+        .map(|rx| {
+            let start_line = Arc::clone(&start_line);
+            std::thread::spawn(move || record_latency(rx, &start_line, origin))
+        })
+        .collect();
+    let gap_ns = 1_000_000_000 / rate_per_sec.max(1);
+    start_line.wait();
+    let start = Instant::now();
+    for seq in 0..messages {
+        let due = Duration::from_nanos(seq * gap_ns);
+        while start.elapsed() < due {
+            std::hint::spin_loop();
+        }
+        let sent_ns = duration_ns(origin.elapsed());
+        tx.publish(Msg { seq, sent_ns });
+    }
+    drop(tx);
+    let mut hist = new_histogram();
+    let mut subs = Vec::with_capacity(fanout);
+    let mut last_done = start;
+    for h in handles {
+        let (counts, h_sub, done) = h.join().expect("subscriber thread panicked");
+        subs.push(counts);
+        hist.add(&h_sub).expect("histograms share bounds");
+        last_done = last_done.max(done);
+    }
+    let lat = LatencyNs {
+        p50: hist.value_at_quantile(0.50),
+        p90: hist.value_at_quantile(0.90),
+        p95: hist.value_at_quantile(0.95),
+        p99: hist.value_at_quantile(0.99),
+        p999: hist.value_at_quantile(0.999),
+        max: hist.max(),
+        count: hist.len(),
+    };
+    let sample = Sample {
+        elapsed_ns: duration_ns(last_done - start),
+        published: messages,
+        subs,
+    };
+    (sample, lat)
+}
+
+fn new_histogram() -> Histogram<u64> {
+    // 1 ns .. 60 s at 3 significant digits.
+    Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("static bounds are valid")
+}
+
+fn record_latency<R: Subscriber>(
+    mut rx: R,
+    start_line: &Barrier,
+    origin: Instant,
+) -> (SubCounts, Histogram<u64>, Instant) {
+    let mut c = SubCounts::default();
+    let mut hist = new_histogram();
+    start_line.wait();
+    loop {
+        match rx.recv() {
+            Recv::Msg(m) => {
+                c.delivered += 1;
+                let now = duration_ns(origin.elapsed());
+                hist.saturating_record(now.saturating_sub(m.sent_ns).max(1));
+            }
+            Recv::Lagged(n) => c.lagged += n,
+            Recv::Closed => break,
+            Recv::Empty => std::hint::spin_loop(),
+        }
+    }
+    (c, hist, Instant::now())
+}
+
+fn duration_ns(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ContenderId, Visit};
+
+    struct Fanout(BurstParams);
+    impl Visit for Fanout {
+        type Out = Sample;
+        fn visit<C: Contender>(self) -> Sample {
+            burst_fanout::<C>(self.0)
+        }
+    }
+
+    #[test]
+    fn every_contender_accounts_for_every_message() {
+        let p = BurstParams {
+            burst: 64,
+            fanout: 3,
+            cap: 128,
+            bursts: 20,
+            pub_yield: true,
+        };
+        for id in ContenderId::ALL {
+            let s = id.visit(Fanout(p));
+            assert_eq!(s.published, 64 * 20, "{id}");
+            assert_eq!(s.subs.len(), 3, "{id}");
+            assert!(s.accounting_holds(), "{id}: {s:?}");
+            if !id.lossy() {
+                assert_eq!(s.delivered(), 3 * 64 * 20, "{id} is not lossy");
+            }
+            assert!(s.elapsed_ns > 0);
+        }
+    }
+
+    #[test]
+    fn lagged_uses_capacity_one_and_still_accounts() {
+        struct Lag(BurstParams);
+        impl Visit for Lag {
+            type Out = Sample;
+            fn visit<C: Contender>(self) -> Sample {
+                lagged::<C>(self.0)
+            }
+        }
+        let p = BurstParams {
+            burst: 32,
+            fanout: 2,
+            cap: 2048,
+            bursts: 10,
+            pub_yield: false,
+        };
+        for id in [
+            ContenderId::RonBus,
+            ContenderId::TokioBroadcast,
+            ContenderId::Crossbeam,
+        ] {
+            let s = id.visit(Lag(p));
+            assert!(s.accounting_holds(), "{id}: {s:?}");
+        }
+    }
+
+    #[test]
+    fn latency_records_one_value_per_delivery() {
+        let (s, lat) = latency::<crate::adapters::RonBus>(2, 1024, 200, 100_000);
+        assert!(s.accounting_holds());
+        assert_eq!(lat.count, s.delivered());
+        assert!(lat.p50 <= lat.p99 && lat.p99 <= lat.max);
+    }
+
+    #[test]
+    fn steady_counts_publishes_only() {
+        let s = steady::<crate::adapters::RonBus>(0, 64, 1000);
+        assert_eq!(s.published, 1000);
+        assert!(s.subs.is_empty());
+        assert_eq!(s.delivered_ratio(), 1.0);
+    }
+}
