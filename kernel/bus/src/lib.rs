@@ -333,5 +333,3 @@ impl<T> Drop for Receiver<T> {
     }
 }
 
-#[cfg(test)]
-mod tests;
