@@ -1,13 +1,58 @@
-//! ron-metrics: one Prometheus registry per process and the bus counter families.
+//! ron-metrics: one Prometheus registry per process, the bus and golden metric families,
+//! per-thread buffered counters, readiness state and a hardened HTTP exposer.
 //!
-//! Every family is registered exactly once (through a [`OnceLock`]); callers get cloned
-//! handles. [`bus()`] returns the bus families that `ron-bus` increments and
-//! [`BusMetrics::snapshot`] reads them back as plain numbers so a harness can take deltas
-//! in-process without parsing the text format.
+//! * [`registry()`]: the process registry. Every family of this crate is registered in it
+//!   exactly once (through a [`OnceLock`](std::sync::OnceLock)); callers get cloned or
+//!   `'static` handles and never register again.
+//! * [`bus()`]: the bus families that `ron-bus` increments; [`tls`] buffers hot-path
+//!   increments per thread (the `metrics_buf` behaviour).
+//! * [`golden()`]: `service_restarts_total`, `request_latency_seconds`, `amnesia_mode`,
+//!   `exposition_latency_seconds`, `rejected_total` and the PQ/ZK families.
+//! * [`snapshot()`]: typed, in-process counter values (flushes the per-thread buffers
+//!   first) so a harness takes deltas without parsing the text format.
+//! * [`HealthState`] and [`Metrics::serve`]: `/metrics`, `/healthz`, `/readyz` (see
+//!   [`exposer`]). Base labels (`service`, `instance`, `build_version`, `amnesia`) are added
+//!   to every series at encode time ([`encode`]).
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! use ron_metrics::{BaseLabels, HealthState, Metrics, DEFAULT_ADDR};
+//! use std::sync::Arc;
+//! let metrics = Metrics::new(BaseLabels::new("svc-demo", "demo-1", "v0.1.0"));
+//! let health = Arc::new(HealthState::new());
+//! let (server, addr) = metrics.clone().serve(DEFAULT_ADDR, health).await.unwrap();
+//! assert!(addr.ip().is_loopback());
+//! let before = ron_metrics::snapshot();
+//! ron_metrics::bus().published.inc();
+//! assert_eq!(ron_metrics::snapshot().bus.delta_since(&before.bus).published, 1);
+//! assert!(metrics.render().unwrap().contains("bus_published_total{service=\"svc-demo\""));
+//! server.abort();
+//! # }
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry};
+mod bus;
+pub mod encode;
+pub mod exposer;
+mod golden;
+mod health;
+pub mod tls;
+
+pub use bus::{bus, BusMetrics, BusSnapshot, AUTOTUNE_REASON_CAP_GT_256};
+pub use encode::{encode_text, BaseLabels, EncodeError};
+pub use exposer::{ExposerConfig, Metrics, ServeError, DEFAULT_ADDR};
+pub use golden::{
+    golden, GoldenMetrics, GoldenSnapshot, RejectReason, EXPOSITION_LATENCY_BUCKETS,
+    PLACEHOLDER_LABEL, REQUEST_LATENCY_BUCKETS, ZK_PROOF_LATENCY_BUCKETS,
+};
+pub use health::{
+    HealthError, HealthSnapshot, HealthState, ReadinessResponse, GATE_CONFIG_LOADED,
+    GATE_SERVICES_OK,
+};
+
+use prometheus::Registry;
 use std::sync::OnceLock;
 
 /// The process-wide registry every family of this crate is registered in.
@@ -16,170 +61,117 @@ pub fn registry() -> &'static Registry {
     REGISTRY.get_or_init(Registry::new)
 }
 
-/// Handles to the bus counter families (names fixed by MOG plan section 5).
-#[derive(Debug, Clone)]
-pub struct BusMetrics {
-    /// `bus_published_total`: messages accepted by `publish` with at least one receiver.
-    pub published: IntCounter,
-    /// `bus_no_receivers_total`: publishes that found no live receiver.
-    pub no_receivers: IntCounter,
-    /// `bus_receiver_lag_total`: messages receivers lost to overwrite (added by the receiver).
-    pub receiver_lag: IntCounter,
-    /// `bus_notify_sends_total`: wakes actually sent to parked subscribers.
-    pub notify_sends: IntCounter,
-    /// `bus_notify_suppressed_total`: wakes skipped because the subscriber was already pending.
-    pub notify_suppressed: IntCounter,
-    /// `bus_batch_publish_total`: `publish_many` calls.
-    pub batch_publish: IntCounter,
-    /// `bus_batch_len_histogram`: messages per `publish_many` call.
-    pub batch_len: Histogram,
-    /// `bus_metrics_tls_flush_total`: flushes of per-thread buffered counters.
-    pub tls_flush: IntCounter,
-    /// `bus_metrics_tls_threshold`: the active per-thread flush threshold.
-    pub tls_threshold: IntGauge,
-    /// `bus_autotune_warn_total{reason}`: autotune warnings (e.g. `reason="cap_gt_256"`).
-    pub autotune_warn: IntCounterVec,
-    /// `bus_cap_selected`: the capacity the last autotuned bus selected.
-    pub cap_selected: IntGauge,
-    /// `bus_interest_skips_total`: deliveries skipped because of a subscriber's interest mask.
-    pub interest_skips: IntCounter,
-}
-
-/// Plain-number copy of the bus families at one instant (see [`BusMetrics::snapshot`]).
+/// Every typed counter of this crate at one instant (see [`snapshot()`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct BusSnapshot {
-    /// `bus_published_total`
-    pub published: u64,
-    /// `bus_no_receivers_total`
-    pub no_receivers: u64,
-    /// `bus_receiver_lag_total`
-    pub receiver_lag: u64,
-    /// `bus_notify_sends_total`
-    pub notify_sends: u64,
-    /// `bus_notify_suppressed_total`
-    pub notify_suppressed: u64,
-    /// `bus_batch_publish_total`
-    pub batch_publish: u64,
-    /// sample count of `bus_batch_len_histogram`
-    pub batch_len_count: u64,
-    /// sample sum of `bus_batch_len_histogram`
-    pub batch_len_sum: u64,
-    /// `bus_metrics_tls_flush_total`
-    pub tls_flush: u64,
-    /// `bus_interest_skips_total`
-    pub interest_skips: u64,
+pub struct Snapshot {
+    /// The bus families.
+    pub bus: BusSnapshot,
+    /// The golden families.
+    pub golden: GoldenSnapshot,
 }
 
-impl BusSnapshot {
-    /// Counter increase from `earlier` to `self` (saturating, so a reset never underflows).
-    pub fn delta_since(&self, earlier: &BusSnapshot) -> BusSnapshot {
-        BusSnapshot {
-            published: self.published.saturating_sub(earlier.published),
-            no_receivers: self.no_receivers.saturating_sub(earlier.no_receivers),
-            receiver_lag: self.receiver_lag.saturating_sub(earlier.receiver_lag),
-            notify_sends: self.notify_sends.saturating_sub(earlier.notify_sends),
-            notify_suppressed: self
-                .notify_suppressed
-                .saturating_sub(earlier.notify_suppressed),
-            batch_publish: self.batch_publish.saturating_sub(earlier.batch_publish),
-            batch_len_count: self.batch_len_count.saturating_sub(earlier.batch_len_count),
-            batch_len_sum: self.batch_len_sum.saturating_sub(earlier.batch_len_sum),
-            tls_flush: self.tls_flush.saturating_sub(earlier.tls_flush),
-            interest_skips: self.interest_skips.saturating_sub(earlier.interest_skips),
+impl Snapshot {
+    /// Counter increase from `earlier` to `self` (saturating; gauges are copied).
+    pub fn delta_since(&self, earlier: &Snapshot) -> Snapshot {
+        Snapshot {
+            bus: self.bus.delta_since(&earlier.bus),
+            golden: self.golden.delta_since(&earlier.golden),
         }
     }
 }
 
-impl BusMetrics {
-    /// Reads every bus family now.
-    pub fn snapshot(&self) -> BusSnapshot {
-        BusSnapshot {
-            published: self.published.get(),
-            no_receivers: self.no_receivers.get(),
-            receiver_lag: self.receiver_lag.get(),
-            notify_sends: self.notify_sends.get(),
-            notify_suppressed: self.notify_suppressed.get(),
-            batch_publish: self.batch_publish.get(),
-            batch_len_count: self.batch_len.get_sample_count(),
-            batch_len_sum: self.batch_len.get_sample_sum() as u64,
-            tls_flush: self.tls_flush.get(),
-            interest_skips: self.interest_skips.get(),
-        }
+/// Flushes every thread's buffered counters ([`tls::flush_all`]) and reads all families.
+pub fn snapshot() -> Snapshot {
+    tls::flush_all();
+    Snapshot {
+        bus: bus().snapshot(),
+        golden: golden().snapshot(),
     }
 }
 
-fn counter(name: &str, help: &str) -> IntCounter {
-    let c = IntCounter::new(name, help).expect("static metric name is valid");
-    registry()
-        .register(Box::new(c.clone()))
-        .expect("bus families are registered once");
-    c
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn gauge(name: &str, help: &str) -> IntGauge {
-    let g = IntGauge::new(name, help).expect("static metric name is valid");
-    registry()
-        .register(Box::new(g.clone()))
-        .expect("bus families are registered once");
-    g
-}
+    #[test]
+    fn families_register_once_and_duplicates_are_rejected() {
+        // Force every family, twice: the OnceLocks make the second call a no-op.
+        let _ = (bus(), golden(), bus(), golden());
+        let _ = Metrics::new(BaseLabels::default());
+        let _ = Metrics::new(BaseLabels::default());
+        let names: Vec<String> = registry()
+            .gather()
+            .iter()
+            .map(|f| f.name().to_owned())
+            .collect();
+        let mut unique = names.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(names.len(), unique.len(), "duplicate family in {names:?}");
+        // A second registration of an existing name is refused by the registry.
+        let dup = prometheus::IntCounter::new("bus_published_total", "dup").unwrap();
+        assert!(registry().register(Box::new(dup)).is_err());
+    }
 
-/// The bus families, registered on first use.
-pub fn bus() -> &'static BusMetrics {
-    static BUS: OnceLock<BusMetrics> = OnceLock::new();
-    BUS.get_or_init(|| {
-        let batch_len = Histogram::with_opts(
-            HistogramOpts::new("bus_batch_len_histogram", "Messages per publish_many call")
-                .buckets(vec![
-                    1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 1024.0,
-                ]),
-        )
-        .expect("static histogram opts are valid");
-        registry()
-            .register(Box::new(batch_len.clone()))
-            .expect("bus families are registered once");
-        let autotune_warn = IntCounterVec::new(
-            Opts::new("bus_autotune_warn_total", "Autotune warnings by reason"),
-            &["reason"],
-        )
-        .expect("static metric name is valid");
-        registry()
-            .register(Box::new(autotune_warn.clone()))
-            .expect("bus families are registered once");
-        BusMetrics {
-            published: counter(
-                "bus_published_total",
-                "Messages published to at least one receiver",
-            ),
-            no_receivers: counter("bus_no_receivers_total", "Publishes that found no receiver"),
-            receiver_lag: counter(
-                "bus_receiver_lag_total",
-                "Messages receivers lost to overwrite",
-            ),
-            notify_sends: counter("bus_notify_sends_total", "Wakes sent to parked subscribers"),
-            notify_suppressed: counter(
-                "bus_notify_suppressed_total",
-                "Wakes suppressed because the subscriber was already pending",
-            ),
-            batch_publish: counter("bus_batch_publish_total", "publish_many calls"),
-            batch_len,
-            tls_flush: counter(
-                "bus_metrics_tls_flush_total",
-                "Per-thread counter buffer flushes",
-            ),
-            tls_threshold: gauge(
-                "bus_metrics_tls_threshold",
-                "Active per-thread flush threshold",
-            ),
-            autotune_warn,
-            cap_selected: gauge(
-                "bus_cap_selected",
-                "Capacity chosen by the last autotuned bus",
-            ),
-            interest_skips: counter(
-                "bus_interest_skips_total",
-                "Deliveries skipped by a subscriber interest mask",
-            ),
+    #[test]
+    fn every_contract_family_is_present() {
+        let _ = Metrics::new(BaseLabels::default());
+        let names: Vec<String> = registry()
+            .gather()
+            .iter()
+            .map(|f| f.name().to_owned())
+            .collect();
+        for want in [
+            "bus_published_total",
+            "bus_no_receivers_total",
+            "bus_receiver_lag_total",
+            "bus_notify_sends_total",
+            "bus_notify_suppressed_total",
+            "bus_batch_publish_total",
+            "bus_batch_len_histogram",
+            "bus_metrics_tls_flush_total",
+            "bus_metrics_tls_threshold",
+            "bus_autotune_warn_total",
+            "bus_cap_selected",
+            "bus_interest_skips_total",
+            "service_restarts_total",
+            "request_latency_seconds",
+            "amnesia_mode",
+            "exposition_latency_seconds",
+            "rejected_total",
+            "pq_kex_failures_total",
+            "pq_verify_failures_total",
+            "zk_verify_failures_total",
+            "zk_proof_latency_seconds",
+        ] {
+            assert!(names.iter().any(|n| n == want), "{want} missing from {names:?}");
         }
-    })
+    }
+
+    #[test]
+    fn request_latency_uses_the_canonical_buckets() {
+        let _ = golden();
+        let text = Metrics::new(BaseLabels::default()).render().unwrap();
+        let les: Vec<&str> = text
+            .lines()
+            .filter(|l| {
+                l.starts_with("request_latency_seconds_bucket")
+                    && l.contains("route=\"/healthz\"")
+            })
+            .filter_map(|l| l.split("le=\"").nth(1)?.split('"').next())
+            .collect();
+        assert_eq!(
+            les,
+            ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf"]
+        );
+    }
+
+    #[test]
+    fn golden_snapshot_reads_rejections_by_reason() {
+        let g = golden();
+        let before = g.snapshot();
+        g.rejected(RejectReason::BadRequest).inc_by(2);
+        let d = g.snapshot().delta_since(&before);
+        assert!(d.rejected(RejectReason::BadRequest) >= 2);
+    }
 }
