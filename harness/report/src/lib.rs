@@ -1,2 +1,5 @@
-//! ron-bench-report: placeholder, filled in by the statistics/gates issue.
+//! ron-bench-report (WIP)
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod analysis;

@@ -1,0 +1,239 @@
+//! Comparison of one cell: effect size, bootstrap CI, rank test, noise floor and MDE.
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use super::bootstrap::ratio_ci;
+use super::model::Cell;
+use super::rank::{
+    mann_whitney_u, min_attainable_p, normal_quantile, wilcoxon_signed_rank, RankTestResult,
+};
+use super::summary::{summarize, Summary};
+
+/// Knobs of [`compare`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CompareConfig {
+    /// Bootstrap resamples (default 10 000).
+    pub resamples: usize,
+    /// Confidence level of the ratio CI (default 0.95).
+    pub confidence: f64,
+    /// Significance level used by the minimum detectable effect (default 0.05).
+    pub alpha: f64,
+    /// Power used by the minimum detectable effect (default 0.8).
+    pub power: f64,
+}
+
+impl Default for CompareConfig {
+    fn default() -> Self {
+        CompareConfig {
+            resamples: 10_000,
+            confidence: 0.95,
+            alpha: 0.05,
+            power: 0.8,
+        }
+    }
+}
+
+/// Which formula produced the minimum detectable effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MdeFormula {
+    /// `(z_{1-a/2} + z_{1-b}) * CV_pooled * sqrt(1/n_base + 1/n_new)` (two independent samples;
+    /// with `n` rounds per side this is the FIELD_NOTES rule `~3.96 * CV / sqrt(n)`).
+    Unpaired,
+    /// `(z_{1-a/2} + z_{1-b}) * sd(ln(new_i / base_i)) / sqrt(n)` (paired rounds: the
+    /// round-to-round drift shared by both sides cancels).
+    Paired,
+}
+
+/// A closed interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Interval {
+    /// Lower bound.
+    pub lo: f64,
+    /// Upper bound.
+    pub hi: f64,
+}
+
+/// The comparison of one cell. Percentages are changes of the metric value `new` vs `base`
+/// (`+5` means the new median is 5% larger), independent of the metric's direction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    /// The cell id.
+    pub cell_id: String,
+    /// Whether paired methods were used (the cell was paired and both sides have equal length).
+    pub paired: bool,
+    /// Summary of the base side.
+    pub base: Summary,
+    /// Summary of the new side.
+    pub new: Summary,
+    /// `median(new) / median(base)`.
+    pub ratio: f64,
+    /// `(ratio - 1) * 100`.
+    pub change_pct: f64,
+    /// Percentile-bootstrap CI of the change in percent; `None` with fewer than 2 values a side.
+    pub ci_pct: Option<Interval>,
+    /// Confidence level of `ci_pct`.
+    pub confidence: f64,
+    /// Rank test (Wilcoxon when paired, Mann-Whitney otherwise); `None` with fewer than 2
+    /// values a side.
+    pub test: Option<RankTestResult>,
+    /// Raw two-sided p-value of `test`.
+    pub p_value: Option<f64>,
+    /// p-value adjusted across the family (filled by [`super::evaluate`]).
+    pub q_value: Option<f64>,
+    /// Smallest p-value the test can reach with these sample sizes.
+    pub min_attainable_p: f64,
+    /// Noise floor: pooled CV of both sides `sqrt((cv_b^2 + cv_n^2) / 2)`, in percent.
+    pub noise_floor_pct: Option<f64>,
+    /// Minimum detectable effect at `alpha`/`power`, in percent (see `mde_formula`).
+    pub mde_pct: Option<f64>,
+    /// Formula behind `mde_pct`.
+    pub mde_formula: MdeFormula,
+}
+
+/// Why a cell could not be compared.
+#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CompareError {
+    /// One side has no values.
+    #[error("cell `{cell}`: the {side} side has no data")]
+    EmptySide {
+        /// Cell id.
+        cell: String,
+        /// `base` or `new`.
+        side: String,
+    },
+    /// A value is NaN or infinite.
+    #[error("cell `{cell}`: {side} value #{index} is not a finite number")]
+    NonFinite {
+        /// Cell id.
+        cell: String,
+        /// `base` or `new`.
+        side: String,
+        /// Position of the offending value.
+        index: usize,
+    },
+    /// The base median is zero or negative, so the ratio is undefined.
+    #[error("cell `{cell}`: base median is {median}; a ratio needs a positive base")]
+    NonPositiveBase {
+        /// Cell id.
+        cell: String,
+        /// The base median.
+        median: f64,
+    },
+}
+
+fn check_side(cell: &Cell, side: &str, values: &[f64]) -> Result<Summary, CompareError> {
+    if let Some(index) = values.iter().position(|v| !v.is_finite()) {
+        return Err(CompareError::NonFinite {
+            cell: cell.id.clone(),
+            side: side.into(),
+            index,
+        });
+    }
+    summarize(values).ok_or_else(|| CompareError::EmptySide {
+        cell: cell.id.clone(),
+        side: side.into(),
+    })
+}
+
+/// Compare one cell. Pure: the only source of randomness is `rng` (seed it for reproducible
+/// CIs). `q_value` is left `None`; [`super::evaluate`] fills it across the family.
+pub fn compare<R: Rng + ?Sized>(
+    cell: &Cell,
+    cfg: &CompareConfig,
+    rng: &mut R,
+) -> Result<Comparison, CompareError> {
+    let base = check_side(cell, "base", &cell.base)?;
+    let new = check_side(cell, "new", &cell.new)?;
+    if base.median <= 0.0 {
+        return Err(CompareError::NonPositiveBase {
+            cell: cell.id.clone(),
+            median: base.median,
+        });
+    }
+    let paired = cell.paired && cell.base.len() == cell.new.len();
+    let ratio = new.median / base.median;
+    let enough = base.n >= 2 && new.n >= 2;
+    let ci_pct = if enough {
+        ratio_ci(
+            &cell.base,
+            &cell.new,
+            paired,
+            cfg.resamples,
+            cfg.confidence,
+            rng,
+        )
+        .map(|(lo, hi)| Interval {
+            lo: (lo - 1.0) * 100.0,
+            hi: (hi - 1.0) * 100.0,
+        })
+    } else {
+        None
+    };
+    let test = if !enough {
+        None
+    } else if paired {
+        wilcoxon_signed_rank(&cell.base, &cell.new)
+    } else {
+        mann_whitney_u(&cell.base, &cell.new)
+    };
+    let noise_floor_pct = match (base.cv, new.cv) {
+        (Some(a), Some(b)) if enough => Some(((a * a + b * b) / 2.0).sqrt() * 100.0),
+        _ => None,
+    };
+    let z = z_sum(cfg);
+    let (mde_pct, mde_formula) = if paired {
+        (
+            paired_log_sd(&cell.base, &cell.new)
+                .filter(|_| enough)
+                .map(|sd| z * sd / (base.n as f64).sqrt() * 100.0),
+            MdeFormula::Paired,
+        )
+    } else {
+        (
+            noise_floor_pct
+                .map(|cv| z * cv * (1.0 / base.n as f64 + 1.0 / new.n as f64).sqrt()),
+            MdeFormula::Unpaired,
+        )
+    };
+    Ok(Comparison {
+        cell_id: cell.id.clone(),
+        paired,
+        ratio,
+        change_pct: (ratio - 1.0) * 100.0,
+        ci_pct,
+        confidence: cfg.confidence,
+        p_value: test.as_ref().map(|t| t.p_value),
+        test,
+        q_value: None,
+        min_attainable_p: min_attainable_p(base.n, new.n, paired),
+        noise_floor_pct,
+        mde_pct,
+        mde_formula,
+        base,
+        new,
+    })
+}
+
+/// `z_{1-alpha/2} + z_{power}`; 2.80 for alpha 0.05 and power 0.8.
+fn z_sum(cfg: &CompareConfig) -> f64 {
+    let za = normal_quantile(1.0 - cfg.alpha / 2.0).unwrap_or(1.959_964);
+    let zb = normal_quantile(cfg.power).unwrap_or(0.841_621);
+    za + zb
+}
+
+/// Sample sd of `ln(new_i / base_i)`; `None` unless all values are positive and n >= 2.
+fn paired_log_sd(base: &[f64], new: &[f64]) -> Option<f64> {
+    if base.len() != new.len() || base.len() < 2 {
+        return None;
+    }
+    if base.iter().chain(new).any(|v| *v <= 0.0) {
+        return None;
+    }
+    let d: Vec<f64> = base.iter().zip(new).map(|(b, n)| (n / b).ln()).collect();
+    let mean = d.iter().sum::<f64>() / d.len() as f64;
+    let var = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (d.len() - 1) as f64;
+    Some(var.sqrt())
+}
