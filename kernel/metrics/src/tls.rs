@@ -11,6 +11,11 @@
 //! 3. when the thread exits (the thread-local's destructor), and
 //! 4. on demand by [`flush_current_thread`] or [`flush_all`].
 //!
+//! After `JoinHandle::join` returns, the joined thread's counts are in the shared counters
+//! (join waits for thread-local destructors). `std::thread::scope`'s implicit join does
+//! *not* wait for them, so read through [`snapshot()`](crate::snapshot) (which calls
+//! [`flush_all`]) when exact totals matter.
+//!
 //! Each flush that moves at least one non-zero delta increments
 //! `bus_metrics_tls_flush_total`; `bus_metrics_tls_threshold` exports the active threshold.
 //! With one counter incremented once per publish, publishes : flushes is therefore about
