@@ -1,0 +1,164 @@
+//! Metric taxonomy, checked on what the real endpoint serves: family names and suffixes,
+//! base labels on every series, PQ/ZK presence, amnesia truthfulness, and promtool.
+
+mod common;
+
+use common::{request, start};
+use ron_metrics::{ExposerConfig, HealthState};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+/// Names the seeds established without a unit suffix (gauges and one fixed histogram).
+const ESTABLISHED_NAMES: [&str; 4] = [
+    "amnesia_mode",
+    "bus_cap_selected",
+    "bus_metrics_tls_threshold",
+    "bus_batch_len_histogram",
+];
+
+/// promtool lint findings we accept, each because the name is fixed by the contract.
+const ACCEPTED_LINT: [&str; 1] =
+    ["bus_batch_len_histogram metric name should not include type 'histogram'"];
+
+/// `# TYPE` lines: family name -> type.
+fn families(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split_once(' '))
+        .map(|(n, t)| (n.to_owned(), t.to_owned()))
+        .collect()
+}
+
+fn samples(text: &str) -> impl Iterator<Item = &str> {
+    text.lines().filter(|l| !l.is_empty() && !l.starts_with('#'))
+}
+
+async fn scrape() -> (String, tokio::task::JoinHandle<()>, Arc<ron_metrics::Metrics>) {
+    let (metrics, task, addr) = start(ExposerConfig::default(), Arc::new(HealthState::new())).await;
+    // Exercise a route so request_latency_seconds has a non-zero series too.
+    assert_eq!(request(addr, "GET", "/healthz").await.status, 200);
+    let r = request(addr, "GET", "/metrics").await;
+    assert_eq!(r.status, 200);
+    (r.body, task, metrics)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suffixes_base_labels_and_required_families() {
+    let (text, task, _m) = scrape().await;
+    let fams = families(&text);
+
+    for (name, kind) in &fams {
+        let unit_ok = name.ends_with("_total")
+            || name.ends_with("_seconds")
+            || name.ends_with("_bytes")
+            || ESTABLISHED_NAMES.contains(&name.as_str());
+        assert!(unit_ok, "suffix violation: {name} ({kind})");
+        if kind == "counter" {
+            assert!(name.ends_with("_total"), "counter without _total: {name}");
+        }
+    }
+
+    for line in samples(&text) {
+        for label in ["service=\"svc-test\"", "instance=\"test-1\"", "build_version=\"v9.9.9\"", "amnesia=\""] {
+            assert!(line.contains(label), "{label} missing on: {line}");
+        }
+    }
+
+    for want in [
+        "bus_published_total",
+        "bus_no_receivers_total",
+        "bus_receiver_lag_total",
+        "bus_notify_sends_total",
+        "bus_notify_suppressed_total",
+        "bus_batch_publish_total",
+        "bus_batch_len_histogram",
+        "bus_metrics_tls_flush_total",
+        "bus_metrics_tls_threshold",
+        "bus_autotune_warn_total",
+        "bus_cap_selected",
+        "bus_interest_skips_total",
+        "service_restarts_total",
+        "request_latency_seconds",
+        "amnesia_mode",
+        "exposition_latency_seconds",
+        "rejected_total",
+        "pq_kex_failures_total",
+        "pq_verify_failures_total",
+        "zk_verify_failures_total",
+        "zk_proof_latency_seconds",
+    ] {
+        assert!(fams.contains_key(want), "{want} missing from /metrics");
+    }
+
+    // PQ/ZK families are present and zero.
+    for line in samples(&text).filter(|l| l.starts_with("pq_") || l.starts_with("zk_")) {
+        assert!(line.ends_with(" 0"), "non-zero PQ/ZK series: {line}");
+    }
+    // service_restarts_total keeps its own service label (the restarted service).
+    assert!(text.contains("service_restarts_total{instance=\"test-1\""), "{text}");
+    task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amnesia_label_and_gauge_follow_the_runtime_mode() {
+    let (_text, task, metrics) = scrape().await;
+    metrics.set_amnesia(true);
+    let on = metrics.render().unwrap();
+    assert!(on.contains("\namnesia_mode{service=\"svc-test\",instance=\"test-1\",build_version=\"v9.9.9\",amnesia=\"on\"} 1\n"), "{on}");
+    assert!(samples(&on).all(|l| l.contains("amnesia=\"on\"")));
+    metrics.set_amnesia(false);
+    let off = metrics.render().unwrap();
+    assert!(samples(&off).all(|l| l.contains("amnesia=\"off\"")));
+    assert!(off.contains("amnesia=\"off\"} 0\n"));
+    task.abort();
+}
+
+/// `promtool check metrics` on the scraped page, when promtool is installed (CI installs
+/// Debian's `prometheus` package). Parse errors fail; lint findings fail unless listed in
+/// `ACCEPTED_LINT`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn promtool_accepts_the_exposition() {
+    let (text, task, _m) = scrape().await;
+    task.abort();
+    let child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("promtool not on PATH: skipping (apt-get install prometheus)");
+            return;
+        }
+        Err(e) => panic!("cannot run promtool: {e}"),
+    };
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Exit 1: parse error; 3: lint findings only.
+    assert_ne!(out.status.code(), Some(1), "promtool could not parse:\n{report}");
+    let unexpected: Vec<&str> = report
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !ACCEPTED_LINT.contains(l))
+        .collect();
+    assert!(unexpected.is_empty(), "promtool findings:\n{report}");
+    assert!(
+        matches!(out.status.code(), Some(0) | Some(3)),
+        "promtool exit {:?}:\n{report}",
+        out.status.code()
+    );
+}
