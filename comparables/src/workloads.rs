@@ -7,6 +7,8 @@
 use crate::{Contender, Msg, Publisher, Recv, Subscriber};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
+use crossbeam_utils::CachePadded;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
@@ -96,8 +98,13 @@ pub enum SendMode {
     Batch,
 }
 
-/// `burst_fanout`: the publisher sends `bursts` bursts of `burst` messages while `fanout`
-/// subscriber threads drain with blocking receives until the channel closes.
+/// `burst_fanout`: the publisher sends `bursts` bursts of `burst` messages to `fanout`
+/// subscriber threads that drain with blocking receives. After each burst the publisher
+/// waits (yielding its CPU) until every subscriber has accounted for the whole burst
+/// (delivered or lagged): the "publisher epoch" of the kernel notes. A burst is therefore
+/// timed from its first publish to its last delivery, the same way for every contender, and
+/// with `cap >= burst` nothing needs to be lost even when the threads oversubscribe the
+/// cores. `pub_yield` adds one extra `yield_now` right after each burst.
 pub fn burst_fanout<C: Contender>(p: BurstParams) -> Sample {
     run_fanout::<C>(p, SendMode::Single)
 }
@@ -113,18 +120,32 @@ pub fn batched<C: Contender>(p: BurstParams) -> Sample {
     run_fanout::<C>(p, SendMode::Batch)
 }
 
+/// Per-subscriber progress (delivered + lagged so far), one cache line each: subscribers
+/// store to their own line only; the publisher reads them while it waits for the epoch.
+type Progress = Arc<[CachePadded<AtomicU64>]>;
+
 fn run_fanout<C: Contender>(p: BurstParams, mode: SendMode) -> Sample {
     let (mut tx, rxs) = C::channel(p.cap, p.fanout);
+    let progress: Progress = (0..p.fanout)
+        .map(|_| CachePadded::new(AtomicU64::new(0)))
+        .collect();
     let start_line = Arc::new(Barrier::new(p.fanout + 1));
     let handles: Vec<_> = rxs
         .into_iter()
-        .map(|rx| {
+        .enumerate()
+        .map(|(i, rx)| {
             let start_line = Arc::clone(&start_line);
-            std::thread::spawn(move || drain(rx, &start_line))
+            let progress = Arc::clone(&progress);
+            std::thread::spawn(move || drain(rx, &start_line, &progress[i]))
         })
         .collect();
     let batch: Vec<Msg> = match mode {
-        SendMode::Batch => (0..p.burst).map(|i| Msg { seq: i, sent_ns: 0 }).collect(),
+        SendMode::Batch => (0..p.burst)
+            .map(|i| Msg {
+                seq: i,
+                sent_ns: 0,
+            })
+            .collect(),
         SendMode::Single => Vec::new(),
     };
     start_line.wait();
@@ -146,23 +167,36 @@ fn run_fanout<C: Contender>(p: BurstParams, mode: SendMode) -> Sample {
         if p.pub_yield {
             std::thread::yield_now();
         }
+        wait_for_epoch(&progress, seq);
     }
-    drop(tx); // closes the channel: subscribers finish once drained
-    let mut subs = Vec::with_capacity(p.fanout);
-    let mut last_done = start;
-    for h in handles {
-        let (counts, done) = h.join().expect("subscriber thread panicked");
-        subs.push(counts);
-        last_done = last_done.max(done);
-    }
+    let elapsed_ns = duration_ns(start.elapsed());
+    drop(tx); // closes the channel: subscribers see Closed and exit
+    let subs = handles
+        .into_iter()
+        .map(|h| h.join().expect("subscriber thread panicked"))
+        .collect();
     Sample {
-        elapsed_ns: duration_ns(last_done - start),
+        elapsed_ns,
         published: seq,
         subs,
     }
 }
 
-fn drain<R: Subscriber>(mut rx: R, start_line: &Barrier) -> (SubCounts, Instant) {
+/// Waits until every subscriber has accounted for `target` messages.
+fn wait_for_epoch(progress: &[CachePadded<AtomicU64>], target: u64) {
+    let mut spins = 0u32;
+    while !progress.iter().all(|p| p.load(Ordering::Acquire) >= target) {
+        if spins < 64 {
+            spins += 1;
+            std::hint::spin_loop();
+        } else {
+            // On an oversubscribed machine the subscribers need this CPU.
+            std::thread::yield_now();
+        }
+    }
+}
+
+fn drain<R: Subscriber>(mut rx: R, start_line: &Barrier, progress: &AtomicU64) -> SubCounts {
     let mut c = SubCounts::default();
     start_line.wait();
     loop {
@@ -172,8 +206,9 @@ fn drain<R: Subscriber>(mut rx: R, start_line: &Barrier) -> (SubCounts, Instant)
             Recv::Closed => break,
             Recv::Empty => std::hint::spin_loop(),
         }
+        progress.store(c.delivered + c.lagged, Ordering::Release);
     }
-    (c, Instant::now())
+    c
 }
 
 /// `steady`: single-thread publish cost with `subs` idle subscribers (they never read).

@@ -80,6 +80,7 @@
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod counters;
 mod error;
 mod ring;
 mod sync;
@@ -173,15 +174,15 @@ impl<T: Clone + Send + Sync + 'static> Bus<T> {
         let shared = &*self.shared;
         let live = shared.receivers.load(Ordering::Acquire);
         if live == 0 {
-            ron_metrics::bus().no_receivers.inc();
+            counters::bus().no_receivers.inc();
             return 0;
         }
         let seq = shared.tail.fetch_add(1, Ordering::AcqRel);
         shared.ring.install(seq, msg);
-        ron_metrics::bus().published.inc();
+        counters::bus().published.inc();
         let woken = shared.waiters.notify_all();
         if woken > 0 {
-            ron_metrics::bus().notify_sends.inc_by(woken as u64);
+            counters::bus().notify_sends.inc_by(woken as u64);
         }
         live
     }
@@ -311,14 +312,14 @@ impl<T: Clone + Send + Sync + 'static> Receiver<T> {
         let oldest = tail.saturating_sub(cap).max(self.next + 1);
         let lost = oldest - self.next;
         self.next = oldest;
-        ron_metrics::bus().receiver_lag.inc_by(lost);
+        counters::bus().receiver_lag.inc_by(lost);
         lost
     }
 }
 
 /// Spins before parking in `blocking_recv`. Short: on 2 cores a spinning receiver steals
-/// the publisher's CPU.
-const SPIN_TRIES: u32 = 64;
+/// the publisher's CPU. Zero under loom, where every spin is a branch to explore.
+const SPIN_TRIES: u32 = if cfg!(loom) { 0 } else { 64 };
 
 fn to_recv_error(e: TryRecvError) -> RecvError {
     match e {
