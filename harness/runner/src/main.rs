@@ -1,6 +1,77 @@
-//! ron-bench-runner: placeholder, filled in by the harness run issue.
+//! ron-bench-runner: one process run of one benchmark cell (see the crate docs of
+//! `ron_bench_runner` for the measurement protocol). Spawned by `ron-bench`; not meant to be
+//! run by hand, though it is harmless to:
+//!
+//! `ron-bench-runner --scenario burst_fanout --contender ron-bus --burst 256 --fanout 4 --cap 2048
+//!  --pub-yield 0 --rate 100000 --warmup-ms 100 --window-ms 50 --samples 5 --throttle-spins 0`
 #![forbid(unsafe_code)]
+
+use ron_bench_runner::measure::{calibrate, take_samples};
+use ron_bench_runner::protocol::{compiled_features, Counters, PROTOCOL};
+use ron_bench_runner::workload::CellWorkload;
+use ron_bench_runner::{procfs, Done, Hello, Line, Request};
+use std::io::Write;
+use std::time::{Duration, Instant};
+
 fn main() {
-    eprintln!("ron-bench-runner: not implemented yet");
-    std::process::exit(2);
+    let req = match Request::parse(std::env::args().skip(1)) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("ron-bench-runner: {e}");
+            std::process::exit(2);
+        }
+    };
+    let mut workload = match CellWorkload::new(req.clone()) {
+        Ok(w) => w,
+        Err(reason) => {
+            emit(&Line::Skip { reason });
+            return;
+        }
+    };
+    let window_ns = req.window_ms * 1_000_000;
+    let units = calibrate(
+        &mut workload,
+        Duration::from_millis(req.warmup_ms),
+        window_ns,
+    );
+    emit(&Line::Hello(Hello {
+        protocol: PROTOCOL.to_string(),
+        features: compiled_features(),
+        units_per_sample: units,
+    }));
+
+    let before = counters_now();
+    let cpu_before = procfs::cpu_time_ns().unwrap_or(0);
+    let start = Instant::now();
+    take_samples(&mut workload, units, req.samples, |s| {
+        emit(&Line::Sample(s))
+    });
+    let wall_ns = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    let cpu_ns = procfs::cpu_time_ns()
+        .unwrap_or(0)
+        .saturating_sub(cpu_before);
+    let after = counters_now();
+
+    emit(&Line::Done(Done {
+        wall_ns,
+        cpu_ns,
+        peak_rss_bytes: procfs::peak_rss_bytes().unwrap_or(0),
+        counters: Counters::from(after.delta_since(&before)),
+    }));
+}
+
+/// The bus counters now (per-thread buffers flushed first when they exist).
+fn counters_now() -> ron_metrics::BusSnapshot {
+    ron_metrics::bus().snapshot()
+}
+
+fn emit(line: &Line) {
+    let mut out = std::io::stdout().lock();
+    // A closed stdout means the parent is gone; nothing useful is left to do.
+    if writeln!(out, "{}", line.to_json())
+        .and_then(|_| out.flush())
+        .is_err()
+    {
+        std::process::exit(2);
+    }
 }

@@ -1,0 +1,150 @@
+//! The scenarios ron-bench knows, and what each needs from a build.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A workload shape. The workloads themselves live in `ron_comparables::workloads`, shared
+/// with the criterion benches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scenario {
+    /// Publish cost with 0, 1 or N idle subscribers, single thread (`fanout` = idle subscribers).
+    Steady,
+    /// Classic draining subscribers.
+    BurstFanout,
+    /// `burst_fanout` at capacity 1: the lag (or backpressure) path.
+    Lagged,
+    /// One batch publish per burst (`publish_many`; needs `bus_batch`).
+    Batched,
+    /// Edge-drain subscribers (needs `bus_edge_notify`).
+    Edge,
+    /// Publisher below saturation; publish->receive latency percentiles.
+    Latency,
+    /// About 30% of messages relevant per subscriber (needs `bus_interest`).
+    MixedTopic,
+}
+
+impl Scenario {
+    /// Every scenario, in matrix expansion order.
+    pub const ALL: [Scenario; 7] = [
+        Scenario::Steady,
+        Scenario::BurstFanout,
+        Scenario::Lagged,
+        Scenario::Batched,
+        Scenario::Edge,
+        Scenario::Latency,
+        Scenario::MixedTopic,
+    ];
+
+    /// The stable name used on the command line, in cell ids and in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::Steady => "steady",
+            Scenario::BurstFanout => "burst_fanout",
+            Scenario::Lagged => "lagged",
+            Scenario::Batched => "batched",
+            Scenario::Edge => "edge",
+            Scenario::Latency => "latency",
+            Scenario::MixedTopic => "mixed_topic",
+        }
+    }
+
+    /// The runner feature a build must have for this scenario to mean anything.
+    pub fn required_feature(self) -> Option<&'static str> {
+        match self {
+            Scenario::Batched => Some("bus_batch"),
+            Scenario::Edge => Some("bus_edge_notify"),
+            Scenario::MixedTopic => Some("bus_interest"),
+            _ => None,
+        }
+    }
+
+    /// `Err(note)` when the workload does not exist in `ron_comparables` yet.
+    pub fn workload_available(self) -> Result<(), &'static str> {
+        match self {
+            Scenario::Edge => Err(
+                "workload `ron_comparables::workloads::edge` is not available yet (needs bus feature `bus_edge_notify`)",
+            ),
+            Scenario::MixedTopic => Err(
+                "workload `ron_comparables::workloads::mixed_topic` is not available yet (needs bus feature `bus_interest`)",
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether the burst size matters (and so appears in cell ids and expands the matrix).
+    pub fn uses_burst(self) -> bool {
+        !matches!(self, Scenario::Steady | Scenario::Latency)
+    }
+
+    /// Whether `pub_yield` matters.
+    pub fn uses_pub_yield(self) -> bool {
+        self.uses_burst()
+    }
+
+    /// Whether the publish rate matters (latency only).
+    pub fn uses_rate(self) -> bool {
+        self == Scenario::Latency
+    }
+
+    /// A capacity the scenario forces (lagged runs at capacity 1).
+    pub fn fixed_cap(self) -> Option<u64> {
+        (self == Scenario::Lagged).then_some(1)
+    }
+
+    /// Whether the threads of this scenario compete for cores (fanout subscribers + publisher).
+    pub fn uses_threads(self) -> bool {
+        self != Scenario::Steady
+    }
+}
+
+impl fmt::Display for Scenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An unknown scenario name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownScenario(pub String);
+
+impl fmt::Display for UnknownScenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = Scenario::ALL.iter().map(|s| s.name()).collect();
+        write!(
+            f,
+            "unknown scenario `{}` (expected one of: {})",
+            self.0,
+            names.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for UnknownScenario {}
+
+impl FromStr for Scenario {
+    type Err = UnknownScenario;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Scenario::ALL
+            .into_iter()
+            .find(|sc| sc.name() == s.trim())
+            .ok_or_else(|| UnknownScenario(s.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for s in Scenario::ALL {
+            assert_eq!(s.name().parse::<Scenario>().unwrap(), s);
+            let json = serde_json::to_string(&s).unwrap();
+            assert_eq!(json, format!("\"{}\"", s.name()));
+        }
+        let e = "bursty".parse::<Scenario>().unwrap_err();
+        assert!(e.to_string().contains("bursty"), "{e}");
+    }
+}

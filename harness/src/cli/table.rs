@@ -1,0 +1,55 @@
+//! Human-readable tables of cell records (stdout). Machine output is the JSON file.
+
+use crate::store::CellRecord;
+use std::fmt::Write as _;
+
+/// One row per (cell, build): medians over rounds, CV of deliveries/s, delivery %.
+pub fn cells(records: &[CellRecord]) -> String {
+    let id_w = records.iter().map(|r| r.id.len()).max().unwrap_or(4).max(4);
+    let b_w = records
+        .iter()
+        .map(|r| r.build.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<id_w$}  {:<b_w$}  {:>13}  {:>13}  {:>6}  {:>9}  {:>10}",
+        "cell", "build", "publishes/s", "deliveries/s", "cv", "delivered", "p99 lat"
+    );
+    for r in records {
+        let m = &r.summary;
+        let p99 = m.latency_ns.as_ref().map_or_else(
+            || "-".to_string(),
+            |l| format!("{:.1} us", l.p99.median / 1e3),
+        );
+        let _ = writeln!(
+            s,
+            "{:<id_w$}  {:<b_w$}  {:>13}  {:>13}  {:>5.1}%  {:>8.2}%  {:>10}{}",
+            r.id,
+            r.build,
+            si(m.publishes_per_sec.median),
+            si(m.deliveries_per_sec.median),
+            m.deliveries_per_sec.cv * 100.0,
+            m.delivered_ratio.median * 100.0,
+            p99,
+            if r.rounds.iter().all(|x| x.values.accounting_ok) {
+                ""
+            } else {
+                "  ACCOUNTING MISMATCH"
+            }
+        );
+    }
+    s
+}
+
+/// 12.3 M style scaling for humans.
+pub fn si(v: f64) -> String {
+    match v {
+        v if v >= 1e9 => format!("{:.2} G", v / 1e9),
+        v if v >= 1e6 => format!("{:.2} M", v / 1e6),
+        v if v >= 1e3 => format!("{:.2} k", v / 1e3),
+        v => format!("{v:.1}"),
+    }
+}

@@ -1,0 +1,26 @@
+//! ron-harness: the library behind the `ron-bench` CLI.
+//!
+//! Stages joined by named types (see `ARCHITECTURE.md` section 3):
+//!
+//! ```text
+//! env / flags / --matrix file --spec--> Matrix --expand--> Vec<Cell> x Vec<Build>
+//! (Cell, Build, round) --runner (one child process each)--> RoundRecord
+//! RoundRecords --stats::Summary--> CellRecord --store--> RunFile / Baseline (versioned JSON)
+//! ```
+//!
+//! * [`spec`]: the pure data model of what to measure (knobs, matrix, cell ids, builds).
+//! * [`runner`]: builds the runner binaries, interleaves process runs, collects results.
+//! * [`store`]: versioned run and baseline files, atomic writes, the environment fingerprint.
+//! * [`stats`]: the per-cell summary written into run files.
+//! * [`cli`]: clap arguments -> validated configs -> commands; exit codes.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod runner;
+pub mod spec;
+pub mod stats;
+pub mod store;
+
+pub use ron_bench_runner::Scenario;
+pub use ron_comparables::ContenderId;

@@ -1,0 +1,122 @@
+//! Builds the runner once per feature combo into one dedicated target dir
+//! (`target/ron-bench`), then copies each binary to `target/ron-bench/bins/<label>/` so
+//! combos do not overwrite each other. cargo's freshness check makes an unchanged build cheap;
+//! switching feature sets reuses cargo's per-feature-set artifacts.
+
+use crate::spec::Build;
+use crate::store::fingerprint::sha256_hex;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+use thiserror::Error;
+
+/// A runner build that failed (a tool error).
+#[derive(Debug, Error)]
+pub enum BuildError {
+    /// cargo could not be started.
+    #[error("cannot run `{cargo}` to build the runner: {source}")]
+    Spawn {
+        /// The cargo binary.
+        cargo: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// cargo failed.
+    #[error("building the runner for `{label}` failed ({status}):\n{stderr}")]
+    Cargo {
+        /// Build label.
+        label: String,
+        /// Exit status.
+        status: String,
+        /// The end of cargo's output.
+        stderr: String,
+    },
+    /// Copying the binary to its cache path failed.
+    #[error("cannot cache the runner binary at {path}: {source}")]
+    Copy {
+        /// Destination.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// A built runner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Built {
+    /// The cached binary.
+    pub path: PathBuf,
+    /// Its sha256.
+    pub sha256: String,
+}
+
+/// The dedicated target dir of runner builds.
+pub fn target_dir(ws: &Path) -> PathBuf {
+    ws.join("target").join("ron-bench")
+}
+
+/// Builds `build` and returns its cached binary. `log` receives one line per step.
+pub fn build_runner(
+    ws: &Path,
+    build: &Build,
+    log: &mut dyn FnMut(&str),
+) -> Result<Built, BuildError> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let target = target_dir(ws);
+    let mut cmd = Command::new(&cargo);
+    cmd.arg("build")
+        .arg("--release")
+        .arg("--manifest-path")
+        .arg(ws.join("Cargo.toml"))
+        .args(["-p", "ron-bench-runner", "--bin", "ron-bench-runner"])
+        .arg("--target-dir")
+        .arg(&target)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    if !build.features.is_empty() {
+        cmd.arg("--features").arg(build.features.join(","));
+    }
+    log(&format!("building runner [{}] ...", build.label));
+    let start = Instant::now();
+    let out = cmd.output().map_err(|source| BuildError::Spawn {
+        cargo: cargo.clone(),
+        source,
+    })?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let lines: Vec<&str> = stderr.lines().collect();
+        return Err(BuildError::Cargo {
+            label: build.label.clone(),
+            status: out.status.to_string(),
+            stderr: lines[lines.len().saturating_sub(30)..].join("\n"),
+        });
+    }
+    let exe = format!("ron-bench-runner{}", std::env::consts::EXE_SUFFIX);
+    let src = target.join("release").join(&exe);
+    let dir = target.join("bins").join(&build.label);
+    let dst = dir.join(&exe);
+    let copy_err = |source| BuildError::Copy {
+        path: dst.clone(),
+        source,
+    };
+    let bytes = std::fs::read(&src).map_err(copy_err)?;
+    let sha256 = sha256_hex(&bytes);
+    let cached = std::fs::read(&dst)
+        .map(|b| sha256_hex(&b) == sha256)
+        .unwrap_or(false);
+    if !cached {
+        std::fs::create_dir_all(&dir).map_err(copy_err)?;
+        // Copy to a temp name and rename, so a concurrent reader never runs half a binary.
+        let tmp = dir.join(format!(".{exe}.tmp"));
+        std::fs::copy(&src, &tmp).map_err(copy_err)?;
+        std::fs::rename(&tmp, &dst).map_err(copy_err)?;
+    }
+    log(&format!(
+        "built runner [{}] in {:.1} s ({}) -> {}",
+        build.label,
+        start.elapsed().as_secs_f64(),
+        if cached { "unchanged" } else { "new binary" },
+        dst.display()
+    ));
+    Ok(Built { path: dst, sha256 })
+}

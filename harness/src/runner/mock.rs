@@ -1,0 +1,119 @@
+//! A mock executor with a controllable cost: synthetic, deterministic process runs.
+//!
+//! Used by the tests (interleaving order, aggregation, file round trips) and by the CLI when
+//! `RON_BENCH_MOCK=1` is set (the CLI tests, so they need no runner build). Run files it
+//! produces say `"executor": "mock"`. Its numbers follow a simple cost model: each contender
+//! has a per-message cost, each later build is 5% slower, rounds alternate +-1%, and lossy
+//! contenders lose 10% in the `lagged` scenario.
+
+use super::{ExecError, Executor, Job, Outcome, RunOutput};
+use crate::{ContenderId, Scenario};
+use ron_bench_runner::protocol::{Counters, PROTOCOL};
+use ron_bench_runner::{Done, Hello, SampleLine};
+use ron_comparables::workloads::LatencyNs;
+use std::time::Duration;
+
+/// Synthetic executor; records what it ran.
+#[derive(Debug, Clone, Default)]
+pub struct MockExecutor {
+    /// Real time to sleep per process run (to exercise Ctrl-C and progress).
+    pub sleep: Duration,
+    /// `(round, cell id, build label)` of every process run, in order.
+    pub log: Vec<(u32, String, String)>,
+    /// Make this cell id fail (to exercise error paths).
+    pub fail_cell: Option<String>,
+}
+
+impl MockExecutor {
+    /// ns per delivered message of a contender (the controllable cost).
+    pub fn cost_ns(contender: ContenderId) -> u64 {
+        match contender {
+            ContenderId::RonBus => 20,
+            ContenderId::TokioBroadcast => 40,
+            ContenderId::Flume => 60,
+            ContenderId::Crossbeam => 50,
+            ContenderId::BusCrate => 80,
+            ContenderId::Throttled => 30,
+        }
+    }
+}
+
+impl Executor for MockExecutor {
+    fn execute(&mut self, job: &Job<'_>) -> Result<Outcome, ExecError> {
+        self.log
+            .push((job.round, job.cell.id.clone(), job.build.label.clone()));
+        if self.fail_cell.as_deref() == Some(&job.cell.id) {
+            return Err(ExecError::Failed {
+                cell: job.cell.id.clone(),
+                build: job.build.label.clone(),
+                round: job.round,
+                status: "exit status: 2".into(),
+                stderr: "mock failure".into(),
+            });
+        }
+        if !self.sleep.is_zero() {
+            std::thread::sleep(self.sleep);
+        }
+        Ok(Outcome::Ran(synthesize(job)))
+    }
+}
+
+fn synthesize(job: &Job<'_>) -> RunOutput {
+    let r = &job.request;
+    let jitter = if job.round % 2 == 0 { 1.01 } else { 0.99 };
+    let slow = 1.0 + 0.05 * job.build_index as f64;
+    let cost = MockExecutor::cost_ns(r.contender) as f64 * slow * jitter;
+    let per_unit = match r.scenario {
+        Scenario::Steady | Scenario::Latency => 1,
+        _ => r.burst,
+    };
+    let subs = r.fanout;
+    let window_ns = r.window_ms * 1_000_000;
+    let units = (window_ns as f64 / (cost * per_unit as f64)).max(1.0) as u64;
+    let published = units * per_unit;
+    let lossy = r.contender.lossy() && r.scenario == Scenario::Lagged;
+    let lagged_per_sub = if lossy { published / 10 } else { 0 };
+    let elapsed_ns = (published as f64 * cost) as u64;
+    let samples = (0..r.samples)
+        .map(|index| SampleLine {
+            index,
+            elapsed_ns,
+            published,
+            delivered: (published - lagged_per_sub) * subs,
+            lagged: lagged_per_sub * subs,
+            subscribers: subs,
+            accounting_ok: true,
+            latency: (r.scenario == Scenario::Latency).then(|| LatencyNs {
+                p50: cost as u64 * 10,
+                p90: cost as u64 * 20,
+                p95: cost as u64 * 30,
+                p99: cost as u64 * 50,
+                p999: cost as u64 * 100,
+                max: cost as u64 * 200,
+                count: published * subs,
+            }),
+        })
+        .collect();
+    let is_bus = matches!(r.contender, ContenderId::RonBus | ContenderId::Throttled);
+    RunOutput {
+        hello: Hello {
+            protocol: PROTOCOL.into(),
+            features: job.build.features.clone(),
+            units_per_sample: units,
+        },
+        samples,
+        done: Done {
+            wall_ns: elapsed_ns * u64::from(r.samples),
+            cpu_ns: elapsed_ns * u64::from(r.samples) * (subs + 1).min(2),
+            peak_rss_bytes: 4 << 20,
+            counters: Counters {
+                published: if is_bus {
+                    published * u64::from(r.samples)
+                } else {
+                    0
+                },
+                ..Counters::default()
+            },
+        },
+    }
+}

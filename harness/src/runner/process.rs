@@ -1,0 +1,138 @@
+//! The real executor: one child process of the build's runner binary per process run.
+
+use super::{ExecError, Executor, Job, Outcome, RunOutput};
+use ron_bench_runner::protocol::PROTOCOL;
+use ron_bench_runner::Line;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+/// Spawns `bins[build_index]` with the job's request on its command line.
+#[derive(Debug, Clone)]
+pub struct ProcessExecutor {
+    /// Runner binary per build (None: the build is not used by any runnable job).
+    pub bins: Vec<Option<PathBuf>>,
+}
+
+impl Executor for ProcessExecutor {
+    fn execute(&mut self, job: &Job<'_>) -> Result<Outcome, ExecError> {
+        let bin = self
+            .bins
+            .get(job.build_index)
+            .and_then(Option::as_ref)
+            .ok_or_else(|| ExecError::Protocol {
+                cell: job.cell.id.clone(),
+                build: job.build.label.clone(),
+                message: "no runner binary was built for this build".into(),
+            })?;
+        let out = Command::new(bin)
+            .args(job.request.to_args())
+            .env(
+                "RON_TLS_FLUSH_THRESHOLD",
+                job.cell.params.tls_thresh.to_string(),
+            )
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|source| ExecError::Spawn {
+                bin: bin.display().to_string(),
+                source,
+            })?;
+        if !out.status.success() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            return Err(ExecError::Failed {
+                cell: job.cell.id.clone(),
+                build: job.build.label.clone(),
+                round: job.round,
+                status: out.status.to_string(),
+                stderr: tail(&stderr, 20),
+            });
+        }
+        parse_output(&String::from_utf8_lossy(&out.stdout)).map_err(|message| ExecError::Protocol {
+            cell: job.cell.id.clone(),
+            build: job.build.label.clone(),
+            message,
+        })
+    }
+}
+
+/// Parses a runner's stdout: `skip`, or `hello`, `sample`..., `done`.
+pub fn parse_output(stdout: &str) -> Result<Outcome, String> {
+    let mut hello = None;
+    let mut samples = Vec::new();
+    let mut done = None;
+    for (n, text) in stdout
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let line: Line = serde_json::from_str(text)
+            .map_err(|e| format!("line {}: {e}: {}", n + 1, truncate(text, 120)))?;
+        match line {
+            Line::Skip { reason } => return Ok(Outcome::Skipped(reason)),
+            Line::Hello(h) if h.protocol == PROTOCOL => hello = Some(h),
+            Line::Hello(h) => {
+                return Err(format!("protocol {:?}, expected {PROTOCOL:?}", h.protocol))
+            }
+            Line::Sample(s) => samples.push(s),
+            Line::Done(d) => done = Some(d),
+        }
+    }
+    match (hello, done) {
+        (Some(hello), Some(done)) if !samples.is_empty() => Ok(Outcome::Ran(RunOutput {
+            hello,
+            samples,
+            done,
+        })),
+        (None, _) => Err("no `hello` line".into()),
+        (_, None) => Err("no `done` line (did the runner crash?)".into()),
+        _ => Err("no samples".into()),
+    }
+}
+
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HELLO: &str =
+        r#"{"type":"hello","protocol":"ron-bench/runner/v1","features":[],"units_per_sample":10}"#;
+    const SAMPLE: &str = r#"{"type":"sample","index":0,"elapsed_ns":1000,"published":10,"delivered":20,"lagged":0,"subscribers":2,"accounting_ok":true}"#;
+    const DONE: &str = r#"{"type":"done","wall_ns":1000,"cpu_ns":2000,"peak_rss_bytes":4096,"counters":{"published":10,"no_receivers":0,"receiver_lag":0,"notify_sends":0,"notify_suppressed":0,"batch_publish":0,"batch_len_count":0,"batch_len_sum":0,"tls_flush":0,"interest_skips":0}}"#;
+
+    #[test]
+    fn parses_a_full_run() {
+        let text = format!("{HELLO}\n{SAMPLE}\n{SAMPLE}\n{DONE}\n");
+        match parse_output(&text).unwrap() {
+            Outcome::Ran(r) => {
+                assert_eq!(r.samples.len(), 2);
+                assert_eq!(r.hello.units_per_sample, 10);
+                assert_eq!(r.done.peak_rss_bytes, 4096);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn skip_and_broken_output() {
+        let skip = r#"{"type":"skip","reason":"needs bus_batch"}"#;
+        assert_eq!(
+            parse_output(skip).unwrap(),
+            Outcome::Skipped("needs bus_batch".into())
+        );
+        assert!(parse_output(&format!("{HELLO}\n{SAMPLE}\n"))
+            .unwrap_err()
+            .contains("done"));
+        assert!(parse_output("garbage").unwrap_err().contains("line 1"));
+        let old = HELLO.replace("runner/v1", "runner/v0");
+        assert!(parse_output(&format!("{old}\n{SAMPLE}\n{DONE}"))
+            .unwrap_err()
+            .contains("v0"));
+    }
+}

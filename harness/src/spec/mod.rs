@@ -1,0 +1,271 @@
+//! What to measure: knobs, builds, the matrix and its expansion into cells.
+//!
+//! Pure data and pure functions (no I/O except [`matrix_file::load`]).
+//!
+//! # Expansion order (pinned by a test; reports and interleaving rely on it)
+//!
+//! Scenarios in the order given; within a scenario `tls_thresh`, `burst`, `fanout`, `cap`,
+//! `pub_yield` in that nesting (each in the order given), contenders innermost. A parameter a
+//! scenario does not use is not expanded (`steady` and `latency` ignore burst and pub_yield;
+//! `lagged` always runs at cap 1; `steady`'s fanout is the idle-subscriber count 0, 1 and each
+//! requested fanout). Builds are crossed with cells last, see [`Matrix::jobs`].
+
+pub mod features;
+pub mod knobs;
+pub mod matrix_file;
+
+use crate::{ContenderId, Scenario};
+use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+
+/// The publish rate of the `latency` scenario (messages/s): below saturation on every
+/// contender on a 2-core machine.
+pub const DEFAULT_LATENCY_RATE: u64 = 100_000;
+
+/// The parameters of one cell. Parameters a scenario does not use are `None` (burst, rate)
+/// or at their fixed value (`lagged`: cap 1; pub_yield false when unused).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Params {
+    /// Messages per burst (burst-shaped scenarios only).
+    pub burst: Option<u64>,
+    /// Subscriber threads; for `steady`, idle subscribers (may be 0).
+    pub fanout: u64,
+    /// Channel capacity.
+    pub cap: u64,
+    /// Publisher yields after each burst.
+    pub pub_yield: bool,
+    /// `RON_TLS_FLUSH_THRESHOLD` given to the runner process (>= 1).
+    pub tls_thresh: u64,
+    /// Publish rate in messages/s (`latency` only).
+    pub rate_per_sec: Option<u64>,
+}
+
+/// One measurable cell: scenario x contender x parameters (builds are a separate axis).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Cell {
+    /// `scenario/contender/burst=B/fanout=N/cap=C[/pub_yield=1][/rate=R]/tls_thresh=T`.
+    pub id: String,
+    /// Workload shape.
+    pub scenario: Scenario,
+    /// Channel under test.
+    pub contender: ContenderId,
+    /// Parameters.
+    pub params: Params,
+}
+
+/// The cell id: every parameter the scenario uses, in a fixed order.
+pub fn cell_id(scenario: Scenario, contender: ContenderId, p: &Params) -> String {
+    let mut id = format!("{scenario}/{contender}");
+    if let Some(b) = p.burst {
+        let _ = write!(id, "/burst={b}");
+    }
+    let _ = write!(id, "/fanout={}/cap={}", p.fanout, p.cap);
+    if p.pub_yield {
+        id.push_str("/pub_yield=1");
+    }
+    if let Some(r) = p.rate_per_sec {
+        let _ = write!(id, "/rate={r}");
+    }
+    let _ = write!(id, "/tls_thresh={}", p.tls_thresh);
+    id
+}
+
+/// One runner build: a feature combo (and, later, a git revision).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Build {
+    /// `none`, or the sorted features joined by `+` (also the cache directory name).
+    pub label: String,
+    /// Runner features (sorted, deduplicated).
+    pub features: Vec<String>,
+}
+
+impl Build {
+    /// A build of the given features (sorted and deduplicated here).
+    pub fn new(mut features: Vec<String>) -> Build {
+        features.sort();
+        features.dedup();
+        let label = if features.is_empty() {
+            "none".to_string()
+        } else {
+            features.join("+")
+        };
+        Build { label, features }
+    }
+
+    /// Whether the build has `feature`.
+    pub fn has(&self, feature: &str) -> bool {
+        self.features.iter().any(|f| f == feature)
+    }
+}
+
+/// Sampling settings shared by every process run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sampling {
+    /// Process runs per (cell, build).
+    pub rounds: u32,
+    /// Samples per process run.
+    pub samples: u32,
+    /// Warm-up and calibration time per process run.
+    pub warmup_ms: u64,
+    /// Target duration of one sample.
+    pub window_ms: u64,
+}
+
+impl Sampling {
+    /// `--quick`: sized so the default matrix finishes in well under 3 minutes on 2 cores.
+    pub const QUICK: Sampling = Sampling {
+        rounds: 5,
+        samples: 5,
+        warmup_ms: 80,
+        window_ms: 40,
+    };
+    /// The default: ten interleaved process runs of ten 100 ms samples.
+    pub const FULL: Sampling = Sampling {
+        rounds: 10,
+        samples: 10,
+        warmup_ms: 200,
+        window_ms: 100,
+    };
+
+    /// Estimated wall time of one process run in ms: start-up, warm-up (which may run one
+    /// window over while calibrating) and the samples, plus 10% for thread start/join.
+    pub fn estimated_run_ms(&self) -> u64 {
+        const PROCESS_OVERHEAD_MS: u64 = 25;
+        let measure = self.window_ms * (u64::from(self.samples) + 1);
+        PROCESS_OVERHEAD_MS + self.warmup_ms + measure + measure / 10
+    }
+}
+
+/// The exact matrix of a run (written into the run file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Matrix {
+    /// Scenarios, in expansion order.
+    pub scenarios: Vec<Scenario>,
+    /// Contenders, in expansion order.
+    pub contenders: Vec<ContenderId>,
+    /// Burst sizes.
+    pub bursts: Vec<u64>,
+    /// Fanouts.
+    pub fanouts: Vec<u64>,
+    /// Capacities.
+    pub caps: Vec<u64>,
+    /// Publisher-yield settings.
+    pub pub_yields: Vec<bool>,
+    /// Per-thread metrics flush thresholds.
+    pub tls_thresholds: Vec<u64>,
+    /// The `latency` scenario's publish rate.
+    pub latency_rate_per_sec: u64,
+    /// Runner builds, in interleaving order.
+    pub builds: Vec<Build>,
+    /// Rounds, samples and windows.
+    pub sampling: Sampling,
+    /// Whether `--quick` chose the sampling.
+    pub quick: bool,
+}
+
+/// One (cell, build) pair: what a process run measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct JobKey {
+    /// Index into [`Matrix::cells`].
+    pub cell: usize,
+    /// Index into [`Matrix::builds`].
+    pub build: usize,
+}
+
+impl Matrix {
+    /// Expands the matrix into cells (see the module docs for the order).
+    pub fn cells(&self) -> Vec<Cell> {
+        let mut out = Vec::new();
+        for &scenario in &self.scenarios {
+            for &tls_thresh in &self.tls_thresholds {
+                for burst in self.axis_burst(scenario) {
+                    for fanout in self.axis_fanout(scenario) {
+                        for cap in self.axis_cap(scenario) {
+                            for pub_yield in self.axis_pub_yield(scenario) {
+                                let params = Params {
+                                    burst,
+                                    fanout,
+                                    cap,
+                                    pub_yield,
+                                    tls_thresh,
+                                    rate_per_sec: scenario
+                                        .uses_rate()
+                                        .then_some(self.latency_rate_per_sec),
+                                };
+                                for &contender in &self.contenders {
+                                    out.push(Cell {
+                                        id: cell_id(scenario, contender, &params),
+                                        scenario,
+                                        contender,
+                                        params,
+                                    });
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Every (cell, build) pair: cells in expansion order, builds innermost, so the sides of
+    /// every comparison (builds of one contender, then contenders) sit next to each other.
+    pub fn jobs(&self, cells: &[Cell]) -> Vec<JobKey> {
+        (0..cells.len())
+            .flat_map(|cell| (0..self.builds.len()).map(move |build| JobKey { cell, build }))
+            .collect()
+    }
+
+    fn axis_burst(&self, s: Scenario) -> Vec<Option<u64>> {
+        if s.uses_burst() {
+            self.bursts.iter().map(|b| Some(*b)).collect()
+        } else {
+            vec![None]
+        }
+    }
+
+    fn axis_fanout(&self, s: Scenario) -> Vec<u64> {
+        if s == Scenario::Steady {
+            let mut f = vec![0, 1];
+            for &n in &self.fanouts {
+                if !f.contains(&n) {
+                    f.push(n);
+                }
+            }
+            f
+        } else {
+            self.fanouts.clone()
+        }
+    }
+
+    fn axis_cap(&self, s: Scenario) -> Vec<u64> {
+        s.fixed_cap().map_or_else(|| self.caps.clone(), |c| vec![c])
+    }
+
+    fn axis_pub_yield(&self, s: Scenario) -> Vec<bool> {
+        if s.uses_pub_yield() {
+            self.pub_yields.clone()
+        } else {
+            vec![false]
+        }
+    }
+}
+
+/// The process runs of a whole run, in execution order: round 0 runs `jobs` forward, round 1
+/// backward, and so on (A B C, C B A, A B C, ...), so drift hits every side equally and no
+/// side always runs first.
+pub fn interleave(jobs: &[JobKey], rounds: u32) -> Vec<(u32, JobKey)> {
+    let mut out = Vec::with_capacity(jobs.len() * rounds as usize);
+    for round in 0..rounds {
+        if round % 2 == 0 {
+            out.extend(jobs.iter().map(|j| (round, *j)));
+        } else {
+            out.extend(jobs.iter().rev().map(|j| (round, *j)));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

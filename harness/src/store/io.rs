@@ -1,0 +1,172 @@
+//! Loading with schema checks, and atomic writes (temp file in the same dir + rename).
+
+use super::{Baseline, RunFile, BASELINE_SCHEMA, RUN_SCHEMA};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// A run or baseline file that cannot be read or written. Every variant names the file.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The file cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The JSON ends early (an interrupted write or copy).
+    #[error("{path} is truncated (the JSON ends early); re-create it")]
+    Truncated {
+        /// The file.
+        path: PathBuf,
+    },
+    /// Not JSON at all.
+    #[error("{path} is not valid JSON: {source}")]
+    NotJson {
+        /// The file.
+        path: PathBuf,
+        /// serde_json's message with line and column.
+        source: serde_json::Error,
+    },
+    /// No `schema` field.
+    #[error("{path} has no \"schema\" field; expected \"{expected}\" (is it a ron-bench file?)")]
+    MissingSchema {
+        /// The file.
+        path: PathBuf,
+        /// The schema we read.
+        expected: &'static str,
+    },
+    /// Another schema (version).
+    #[error("{path} has schema \"{found}\", this ron-bench reads \"{expected}\"")]
+    WrongSchema {
+        /// The file.
+        path: PathBuf,
+        /// What the file says.
+        found: String,
+        /// The schema we read.
+        expected: &'static str,
+    },
+    /// The right schema, but a field is missing or of the wrong type.
+    #[error("{path} does not match schema \"{schema}\": {source}")]
+    Field {
+        /// The file.
+        path: PathBuf,
+        /// The schema we read.
+        schema: &'static str,
+        /// serde_json's message naming the field, line and column.
+        source: serde_json::Error,
+    },
+    /// The file cannot be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// Loads a run file, checking its schema.
+pub fn load_run(path: &Path) -> Result<RunFile, StoreError> {
+    load(path, RUN_SCHEMA)
+}
+
+/// Loads a baseline file, checking its schema (and its run's).
+pub fn load_baseline(path: &Path) -> Result<Baseline, StoreError> {
+    let b: Baseline = load(path, BASELINE_SCHEMA)?;
+    if b.run.schema != RUN_SCHEMA {
+        return Err(StoreError::WrongSchema {
+            path: path.into(),
+            found: b.run.schema,
+            expected: RUN_SCHEMA,
+        });
+    }
+    Ok(b)
+}
+
+fn load<T: DeserializeOwned>(path: &Path, schema: &'static str) -> Result<T, StoreError> {
+    let text = std::fs::read_to_string(path).map_err(|source| StoreError::Read {
+        path: path.into(),
+        source,
+    })?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|source| {
+        if source.is_eof() {
+            StoreError::Truncated { path: path.into() }
+        } else {
+            StoreError::NotJson {
+                path: path.into(),
+                source,
+            }
+        }
+    })?;
+    match value.get("schema") {
+        None => {
+            return Err(StoreError::MissingSchema {
+                path: path.into(),
+                expected: schema,
+            })
+        }
+        Some(found) if found.as_str() != Some(schema) => {
+            return Err(StoreError::WrongSchema {
+                path: path.into(),
+                found: found
+                    .as_str()
+                    .map_or_else(|| found.to_string(), str::to_string),
+                expected: schema,
+            })
+        }
+        Some(_) => {}
+    }
+    // Parse the text again (not the Value) so errors carry line and column.
+    serde_json::from_str(&text).map_err(|source| StoreError::Field {
+        path: path.into(),
+        schema,
+        source,
+    })
+}
+
+/// Writes `value` as pretty JSON to `path` atomically: a temp file in the same directory is
+/// written, flushed and renamed over `path`, so readers see the old file or the new one,
+/// never half of one. The directory must exist.
+pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<(), StoreError> {
+    let err = |source| StoreError::Write {
+        path: path.into(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".ron-bench-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(err)?;
+    let json = serde_json::to_vec_pretty(value).map_err(|e| err(std::io::Error::other(e)))?;
+    tmp.write_all(&json).map_err(err)?;
+    tmp.write_all(b"\n").map_err(err)?;
+    tmp.as_file().sync_all().map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}
+
+/// Fails unless a file could be created in `dir` (checked before a long run starts).
+pub fn check_writable_dir(dir: &Path) -> Result<(), StoreError> {
+    let probe = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    tempfile::Builder::new()
+        .prefix(".ron-bench-probe-")
+        .tempfile_in(probe)
+        .map(drop)
+        .map_err(|source| StoreError::Write {
+            path: dir.into(),
+            source,
+        })
+}

@@ -1,0 +1,223 @@
+//! Versioned run and baseline files.
+//!
+//! # `ron-bench/run/v1`
+//!
+//! A [`RunFile`] is everything one `ron-bench run` measured, self-describing enough to be
+//! compared on another day or machine:
+//!
+//! * `schema` (`"ron-bench/run/v1"`), `tool_version`, `created_utc`, `wall_ms`, `executor`
+//!   (`process`, or `mock` for the test seam);
+//! * `env`: git sha + dirty flag, rustc version, target triple, Cargo.lock sha256 and the
+//!   machine fingerprint (CPU model, cores, memory, OS, kernel, governor) — see [`Environment`];
+//! * `matrix`: the exact [`Matrix`] (scenarios, contenders, knob lists, builds, sampling);
+//!   `knobs`: each knob's values and where they came from;
+//! * `builds`: label, features and the runner binary's sha256;
+//! * `cells`: one [`CellRecord`] per (cell id, build): id, scenario, contender, build, params,
+//!   the [`RoundRecord`] of every process run (run-level values, cpu, peak RSS, counter
+//!   deltas, raw samples) and a [`CellSummary`] over the rounds;
+//! * `skipped`: cells not run, each with the reason; `warnings`: e.g. oversubscribed cores.
+//!
+//! Units are canonical and in the field names (`_ns`, `_bytes`, `_per_sec`). A new
+//! incompatible layout gets a new schema string; readers reject schemas they do not know.
+//!
+//! # `ron-bench/baseline/v1`
+//!
+//! A [`Baseline`] is a named, saved run: `schema`, `name`, `saved_utc`, `source` (the run
+//! file it came from) and the whole `run`.
+
+pub mod baseline;
+pub mod fingerprint;
+mod io;
+
+pub use fingerprint::{Environment, Machine};
+pub use io::{check_writable_dir, load_baseline, load_run, write_json_atomic, StoreError};
+
+use crate::spec::knobs::KnobSetting;
+use crate::spec::{Build, Matrix, Params};
+use crate::stats::Summary;
+use crate::{ContenderId, Scenario};
+use ron_bench_runner::protocol::{Counters, SampleLine};
+use ron_comparables::workloads::LatencyNs;
+use serde::{Deserialize, Serialize};
+
+/// Schema id of run files.
+pub const RUN_SCHEMA: &str = "ron-bench/run/v1";
+/// Schema id of baseline files.
+pub const BASELINE_SCHEMA: &str = "ron-bench/baseline/v1";
+
+/// One `ron-bench run`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunFile {
+    /// [`RUN_SCHEMA`].
+    pub schema: String,
+    /// ron-bench version that wrote the file.
+    pub tool_version: String,
+    /// Start of the run, RFC 3339 UTC.
+    pub created_utc: String,
+    /// Wall time of the whole run (builds included).
+    pub wall_ms: u64,
+    /// `process` (real runner binaries) or `mock` (test seam; numbers are synthetic).
+    pub executor: String,
+    /// Where it ran.
+    pub env: Environment,
+    /// The exact matrix.
+    pub matrix: Matrix,
+    /// Knob values and their sources.
+    pub knobs: Vec<KnobSetting>,
+    /// Runner builds.
+    pub builds: Vec<BuildRecord>,
+    /// Measured cells, in expansion order (builds innermost).
+    pub cells: Vec<CellRecord>,
+    /// Cells not measured, with reasons.
+    pub skipped: Vec<SkippedCell>,
+    /// Run-level warnings (also printed).
+    pub warnings: Vec<String>,
+}
+
+/// A runner build as used by the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildRecord {
+    /// The build.
+    #[serde(flatten)]
+    pub build: Build,
+    /// sha256 of the runner binary (None for the mock executor).
+    pub runner_sha256: Option<String>,
+}
+
+/// All process runs of one (cell, build).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CellRecord {
+    /// Cell id (without the build; see `build`).
+    pub id: String,
+    /// Workload shape.
+    pub scenario: Scenario,
+    /// Channel under test.
+    pub contender: ContenderId,
+    /// Build label.
+    pub build: String,
+    /// Parameters.
+    pub params: Params,
+    /// `fanout + 1` threads exceed the available cores.
+    pub oversubscribed: bool,
+    /// One record per process run, in round order.
+    pub rounds: Vec<RoundRecord>,
+    /// Summary over the rounds' run-level values.
+    pub summary: CellSummary,
+}
+
+/// One process run (one round of one cell in one build).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoundRecord {
+    /// Round index (0-based).
+    pub round: u32,
+    /// Position of this process run in the whole run's execution order (0-based).
+    pub seq: u32,
+    /// Units (bursts or messages) per sample chosen by calibration.
+    pub units_per_sample: u64,
+    /// Run-level values: medians of this process's samples.
+    pub values: RunValues,
+    /// User + system CPU time over the sampling phase.
+    pub cpu_ns: u64,
+    /// Wall time of the sampling phase.
+    pub wall_ns: u64,
+    /// Peak RSS of the process.
+    pub peak_rss_bytes: u64,
+    /// Bus counter deltas over the sampling phase.
+    pub counters: Counters,
+    /// Raw samples.
+    pub samples: Vec<SampleLine>,
+}
+
+/// The run-level values of one process run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RunValues {
+    /// Median over samples of published / elapsed.
+    pub publishes_per_sec: f64,
+    /// Median over samples of delivered / elapsed (all subscribers; delivered messages only).
+    pub deliveries_per_sec: f64,
+    /// Median over samples of delivered / (published x subscribers).
+    pub delivered_ratio: f64,
+    /// Messages published, summed over samples.
+    pub published: u64,
+    /// Messages delivered, summed over samples and subscribers.
+    pub delivered: u64,
+    /// Messages lost, summed over samples and subscribers.
+    pub lagged: u64,
+    /// Every sample satisfied `delivered + lagged == published` per subscriber.
+    pub accounting_ok: bool,
+    /// Latency percentiles: per field, the median over samples (latency scenario only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ns: Option<LatencyNs>,
+}
+
+/// Summaries over the rounds of one cell.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CellSummary {
+    /// Of `publishes_per_sec`.
+    pub publishes_per_sec: Summary,
+    /// Of `deliveries_per_sec`.
+    pub deliveries_per_sec: Summary,
+    /// Of `delivered_ratio`.
+    pub delivered_ratio: Summary,
+    /// Of `lagged`.
+    pub lagged: Summary,
+    /// Of `cpu_ns`.
+    pub cpu_ns: Summary,
+    /// Of `peak_rss_bytes`.
+    pub peak_rss_bytes: Summary,
+    /// Of each latency percentile (latency scenario only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ns: Option<LatencySummary>,
+}
+
+/// Summaries of latency percentiles over rounds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LatencySummary {
+    /// p50.
+    pub p50: Summary,
+    /// p90.
+    pub p90: Summary,
+    /// p95.
+    pub p95: Summary,
+    /// p99.
+    pub p99: Summary,
+    /// p99.9.
+    pub p999: Summary,
+}
+
+/// A cell not measured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedCell {
+    /// Cell id.
+    pub id: String,
+    /// Build label.
+    pub build: String,
+    /// Why (missing feature, missing workload, the runner said so).
+    pub reason: String,
+}
+
+/// A saved, named run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Baseline {
+    /// [`BASELINE_SCHEMA`].
+    pub schema: String,
+    /// The baseline's name (its file stem).
+    pub name: String,
+    /// When it was saved, RFC 3339 UTC.
+    pub saved_utc: String,
+    /// The run file it was saved from.
+    pub source: Option<String>,
+    /// The run.
+    pub run: RunFile,
+}
+
+/// Now as RFC 3339 UTC (second precision).
+pub fn now_utc() -> String {
+    let now = time::OffsetDateTime::now_utc().replace_nanosecond(0);
+    now.unwrap_or_else(|_| time::OffsetDateTime::now_utc())
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+#[cfg(test)]
+mod tests;
