@@ -114,59 +114,16 @@ fn bench_burst_fanout(c: &mut Criterion) {
         }
     }
     g.finish();
-    side_by_side(&cfg);
-}
-
-/// One fixed run of ~500k messages per contender and config, printed as a table.
-fn side_by_side(cfg: &Cfg) {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!("\nside-by-side (one run of ~500k messages each; {cores} cores; deliveries/s counts delivered messages only)");
-    for &burst in &cfg.bursts {
-        for &fanout in &cfg.fanouts {
-            for &cap in &cfg.caps {
-                let bursts = (500_000 / burst).max(1);
-                println!("\n{}", knobs::bench_cfg_line(cfg.tls, burst, fanout, cap));
-                if fanout as usize + 1 > cores {
-                    println!("note: fanout {fanout} + publisher oversubscribes {cores} cores");
-                }
-                println!(
-                    "{:<16} {:>14} {:>14} {:>10} {:>10}",
-                    "contender", "publishes/s", "deliveries/s", "delivered", "vs tokio"
-                );
-                let rows: Vec<(ContenderId, Sample)> = ContenderId::ALL
-                    .iter()
-                    .map(|&id| {
-                        let s = id.visit(Fanout(BurstParams {
-                            burst,
-                            fanout: fanout as usize,
-                            cap: cap as usize,
-                            bursts,
-                            pub_yield: cfg.pub_yield,
-                        }));
-                        (id, s)
-                    })
-                    .collect();
-                let tokio = rows
-                    .iter()
-                    .find(|(id, _)| *id == ContenderId::TokioBroadcast)
-                    .map_or(0.0, |(_, s)| s.deliveries_per_sec());
-                for (id, s) in &rows {
-                    println!(
-                        "{:<16} {:>14.3e} {:>14.3e} {:>9.2}% {:>9.2}x",
-                        id.name(),
-                        s.publishes_per_sec(),
-                        s.deliveries_per_sec(),
-                        100.0 * s.delivered_ratio(),
-                        if tokio > 0.0 {
-                            s.deliveries_per_sec() / tokio
-                        } else {
-                            0.0
-                        }
-                    );
-                }
-            }
-        }
-    }
+    print!(
+        "{}",
+        ron_comparables::table::side_by_side(
+            &cfg.bursts,
+            &cfg.fanouts,
+            &cfg.caps,
+            cfg.pub_yield,
+            cfg.tls
+        )
+    );
 }
 
 criterion_group!(benches, bench_steady, bench_burst_fanout);

@@ -12,6 +12,7 @@
 
 pub mod adapters;
 pub mod knobs;
+pub mod table;
 pub mod workloads;
 
 use serde::{Deserialize, Serialize};

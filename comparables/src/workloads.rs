@@ -5,9 +5,9 @@
 //! reported as publishes/s and as deliveries/s of *delivered* messages only.
 
 use crate::{Contender, Msg, Publisher, Recv, Subscriber};
+use crossbeam_utils::CachePadded;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
-use crossbeam_utils::CachePadded;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
@@ -140,12 +140,7 @@ fn run_fanout<C: Contender>(p: BurstParams, mode: SendMode) -> Sample {
         })
         .collect();
     let batch: Vec<Msg> = match mode {
-        SendMode::Batch => (0..p.burst)
-            .map(|i| Msg {
-                seq: i,
-                sent_ns: 0,
-            })
-            .collect(),
+        SendMode::Batch => (0..p.burst).map(|i| Msg { seq: i, sent_ns: 0 }).collect(),
         SendMode::Single => Vec::new(),
     };
     start_line.wait();
