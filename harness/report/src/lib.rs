@@ -3,4 +3,7 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+pub mod export;
+pub mod interop;
 pub mod policy;
+pub mod report;

@@ -1,0 +1,295 @@
+//! Markdown: the seed 002 "MOG Results" NOTES block, reproduced line for line, followed by a
+//! full GitHub table of every check and a statistics footer. Byte-stable for the same report.
+
+use std::io;
+
+use tabled::settings::Style;
+use tabled::{Table, Tabled};
+
+use super::{human, pct, row_label, ExportError, Exporter};
+use crate::analysis::{fmt_p, Verdict};
+use crate::report::{Report, Row};
+
+/// The NOTES-ready Markdown exporter.
+#[derive(Debug, Clone, Copy)]
+pub struct MarkdownExporter {
+    /// How many rows go under "Top deltas (wins/losses)" (failing rows first, then by size).
+    pub top: usize,
+    /// Append the full table and statistics footer after the NOTES block.
+    pub full_table: bool,
+}
+
+impl Default for MarkdownExporter {
+    fn default() -> Self {
+        MarkdownExporter {
+            top: 5,
+            full_table: true,
+        }
+    }
+}
+
+impl Exporter for MarkdownExporter {
+    fn extension(&self) -> &'static str {
+        "md"
+    }
+
+    fn export(&self, report: &Report, out: &mut dyn io::Write) -> Result<(), ExportError> {
+        let mut s = String::new();
+        notes_block(report, self.top, &mut s);
+        if self.full_table {
+            s.push('\n');
+            full_table(report, &mut s);
+        }
+        out.write_all(s.as_bytes())?;
+        Ok(())
+    }
+}
+
+fn notes_block(r: &Report, top: usize, s: &mut String) {
+    let m = &r.meta;
+    s.push_str(&format!(
+        "## MOG Results — ron-kernel / {} — {}\n\n",
+        m.label, m.date
+    ));
+    s.push_str(&format!("Baseline: {}\n", m.baseline));
+    let features = if m.features_on.is_empty() {
+        "none".to_string()
+    } else {
+        m.features_on.join(", ")
+    };
+    s.push_str(&format!("Features ON: {features}\n\n"));
+
+    s.push_str("Top deltas (wins/losses):\n");
+    let tops = top_deltas(&r.rows, top);
+    if tops.is_empty() {
+        s.push_str("- none measured\n");
+    }
+    let labels: Vec<String> = tops
+        .iter()
+        .map(|row| {
+            let metric = row.metric.as_ref().map(|m| m.name.as_str()).unwrap_or("");
+            format!("{} {metric}:", row_label(&row.params))
+        })
+        .collect();
+    let width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    for (row, label) in tops.iter().zip(&labels) {
+        let unit = row.metric.as_ref().map(|m| m.unit.as_str()).unwrap_or("");
+        let old = row.base.as_ref().map(|b| human(b.median, unit)).unwrap_or_default();
+        let new = row.new.as_ref().map(|n| human(n.median, unit)).unwrap_or_default();
+        let pad = width - label.chars().count() + 1;
+        s.push_str(&format!(
+            "- {label}{:pad$}{old} → {new}  ({})\n",
+            "",
+            pct(row.delta_pct)
+        ));
+    }
+
+    s.push_str("\nWake metrics:\n");
+    match &r.wake {
+        Some(w) => {
+            let (x, y) = (w.notify_sends_delta, w.notify_suppressed_delta);
+            let z = w
+                .suppression_pct()
+                .map(|z| format!("{z:.1}%"))
+                .unwrap_or_else(|| "n/a".into());
+            s.push_str(&format!("- bus_notify_sends_total:       {x:+}\n"));
+            s.push_str(&format!(
+                "- bus_notify_suppressed_total:  {y:+} (suppression = {y}/({x}+{y}) = {z})\n"
+            ));
+        }
+        None => {
+            s.push_str("- bus_notify_sends_total:       n/a\n");
+            s.push_str("- bus_notify_suppressed_total:  n/a (suppression = n/a)\n");
+        }
+    }
+
+    s.push_str("\nCounters sanity:\n");
+    let c = r.counters.unwrap_or_default();
+    let lag = match (c.lag_total_base, c.lag_total_new) {
+        (Some(b), Some(n)) if n == b => "flat".to_string(),
+        (Some(b), Some(n)) if n < b => format!("improved ({b} → {n})"),
+        (Some(b), Some(n)) => format!("worse ({b} → {n})"),
+        _ => "n/a".to_string(),
+    };
+    s.push_str(&format!("- bus_receiver_lag_total: {lag}\n"));
+    let opt_num = |v: Option<f64>| v.map(|v| format!("{v}")).unwrap_or_else(|| "n/a".into());
+    let batch = c
+        .batch_publish_delta
+        .map(|n| format!("{n:+}"))
+        .unwrap_or_else(|| "n/a".into());
+    s.push_str(&format!(
+        "- bus_batch_publish_total: {batch}; batch_len p50/p95: {}/{}\n",
+        opt_num(c.batch_len_p50),
+        opt_num(c.batch_len_p95)
+    ));
+
+    s.push_str("\nNotes & risks:\n");
+    for line in notes(r) {
+        s.push_str(&format!("- {line}\n"));
+    }
+    s.push_str(&format!("Decision: {}\n", r.decision.as_str()));
+}
+
+/// Failing rows first, then the largest |delta|; one row per cell.
+fn top_deltas(rows: &[Row], top: usize) -> Vec<&Row> {
+    let mut with: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r.delta_pct.is_some_and(f64::is_finite))
+        .collect();
+    with.sort_by(|a, b| {
+        let fa = matches!(a.verdict, Verdict::Regressed | Verdict::Failed);
+        let fb = matches!(b.verdict, Verdict::Regressed | Verdict::Failed);
+        fb.cmp(&fa)
+            .then(abs(b).total_cmp(&abs(a)))
+            .then(a.cell.cmp(&b.cell))
+    });
+    let mut seen = std::collections::BTreeSet::new();
+    with.into_iter()
+        .filter(|r| seen.insert(r.cell.clone()))
+        .take(top)
+        .collect()
+}
+
+fn abs(r: &Row) -> f64 {
+    r.delta_pct.unwrap_or(0.0).abs()
+}
+
+fn notes(r: &Report) -> Vec<String> {
+    let mut out: Vec<String> = r.meta.notes.clone();
+    if r.meta.cross_machine {
+        out.push(format!(
+            "baseline was measured on another machine ({}): deltas may reflect hardware, not code",
+            r.meta.machine
+        ));
+    }
+    for row in &r.rows {
+        if matches!(row.verdict, Verdict::Regressed | Verdict::Failed) {
+            out.push(format!(
+                "{} {}: {} — {}",
+                row.gate_id,
+                row.verdict.as_str(),
+                row_label(&row.params),
+                row.reason
+            ));
+        }
+    }
+    let c = &r.outcome.counts;
+    if c.inconclusive + c.missing > 0 {
+        out.push(format!(
+            "{} inconclusive and {} missing check(s){}: see the table",
+            c.inconclusive,
+            c.missing,
+            if r.outcome.strict {
+                " (strict: counted as failures)"
+            } else {
+                ""
+            }
+        ));
+    }
+    if out.is_empty() {
+        out.push("none".into());
+    }
+    out
+}
+
+#[derive(Tabled)]
+struct TableRow {
+    #[tabled(rename = "gate")]
+    gate: String,
+    #[tabled(rename = "cell")]
+    cell: String,
+    #[tabled(rename = "metric")]
+    metric: String,
+    #[tabled(rename = "base")]
+    base: String,
+    #[tabled(rename = "new")]
+    new: String,
+    #[tabled(rename = "Δ%")]
+    delta: String,
+    #[tabled(rename = "CI")]
+    ci: String,
+    #[tabled(rename = "p / q")]
+    pq: String,
+    #[tabled(rename = "noise (CV / MDE)")]
+    noise: String,
+    #[tabled(rename = "verdict")]
+    verdict: String,
+}
+
+fn esc(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+fn full_table(r: &Report, s: &mut String) {
+    s.push_str("### All checks\n\n");
+    let rows: Vec<TableRow> = r
+        .rows
+        .iter()
+        .map(|row| {
+            let unit = row.metric.as_ref().map(|m| m.unit.as_str()).unwrap_or("");
+            let side = |x: &Option<crate::analysis::Summary>| {
+                x.as_ref()
+                    .map(|x| format!("{} (n={})", human(x.median, unit), x.n))
+                    .unwrap_or_else(|| "—".into())
+            };
+            let opt_p = |p: Option<f64>| p.map(fmt_p).unwrap_or_else(|| "n/a".into());
+            let label = if row.cell.is_empty() {
+                "(no matching cell)".to_string()
+            } else {
+                row_label(&row.params)
+            };
+            TableRow {
+                gate: esc(&row.gate_id),
+                cell: esc(&label),
+                metric: row.metric.as_ref().map(|m| m.name.clone()).unwrap_or_default(),
+                base: side(&row.base),
+                new: side(&row.new),
+                delta: pct(row.delta_pct),
+                ci: row
+                    .ci_pct
+                    .map(|c| format!("{:+.1}..{:+.1}", c.lo, c.hi))
+                    .unwrap_or_else(|| "n/a".into()),
+                pq: format!("{} / {}", opt_p(row.p_value), opt_p(row.q_value)),
+                noise: format!(
+                    "{} / {}",
+                    row.noise_floor_pct
+                        .map(|v| format!("{v:.1}%"))
+                        .unwrap_or_else(|| "n/a".into()),
+                    row.mde_pct
+                        .map(|v| format!("{v:.1}%"))
+                        .unwrap_or_else(|| "n/a".into())
+                ),
+                verdict: row.verdict.as_str().to_string(),
+            }
+        })
+        .collect();
+    let mut table = Table::new(rows);
+    table.with(Style::markdown());
+    s.push_str(&table.to_string());
+    s.push_str("\n\n");
+    let a = &r.meta.analysis;
+    s.push_str(&format!(
+        "Statistics: ratio of medians (new/base) with a {:.0}% percentile bootstrap CI \
+         ({} resamples, seed {}); Wilcoxon signed-rank on paired rounds, Mann-Whitney U \
+         otherwise (two-sided); p-values adjusted across {} checks with {} at alpha {}; \
+         MDE at power {}. Policy: {}. Outcome: {} (exit code {}{}).\n",
+        a.compare.confidence * 100.0,
+        a.compare.resamples,
+        a.seed,
+        r.rows.len(),
+        a.correction.label(),
+        a.gate.alpha,
+        a.compare.power,
+        r.meta.policy,
+        if r.outcome.passed { "pass" } else { "FAIL" },
+        r.outcome.exit_code,
+        if r.outcome.strict { ", strict" } else { "" }
+    ));
+    s.push_str(&format!("Machine: {}\n", r.meta.machine));
+    if let Some(reason) = r.rows.iter().find(|r| r.verdict == Verdict::Regressed) {
+        s.push_str(&format!(
+            "\nFirst regression: {} — {}\n",
+            reason.gate_id, reason.reason
+        ));
+    }
+}
