@@ -87,11 +87,7 @@ mod tests {
         fn run(&mut self, units: u64) -> Measured {
             self.calls.push(units);
             let published = units.saturating_mul(self.burst);
-            let lagged = if self.lose_every == 0 {
-                0
-            } else {
-                published / self.lose_every
-            };
+            let lagged = published.checked_div(self.lose_every).unwrap_or(0);
             Measured {
                 sample: Sample {
                     elapsed_ns: units.saturating_mul(self.cost_ns),

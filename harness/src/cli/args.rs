@@ -17,7 +17,7 @@ pub struct Args {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Sweep a matrix (scenarios x contenders x knobs x feature builds) and write a run file.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Save, list, show or remove baselines.
     #[command(subcommand_required = true)]
     Baseline(BaselineArgs),
