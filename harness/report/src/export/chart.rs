@@ -358,26 +358,24 @@ impl Draw for ScalingData {
         let all: Vec<(f64, f64)> = self.lines.iter().flat_map(|(_, p)| p.iter().copied()).collect();
         let (xmin, xmax) = all.iter().fold((f64::MAX, f64::MIN), |(a, b), (x, _)| (a.min(*x), b.max(*x)));
         let (ymin, ymax) = all.iter().fold((f64::MAX, f64::MIN), |(a, b), (_, y)| (a.min(*y), b.max(*y)));
-        let xs: BTreeSet<u64> = all.iter().map(|(x, _)| x.to_bits()).collect();
+        // x is plotted as log2(x) on a linear axis so ticks land on powers of two (1 2 4 8 16 ...).
+        let (lx0, lx1) = (xmin.log2() - 0.3, xmax.log2() + 0.3);
         let mut chart = ChartBuilder::on(area)
             .caption(&self.title, (FAMILY, 24))
             .margin(15)
             .x_label_area_size(50)
             .y_label_area_size(100)
-            .build_cartesian_2d(
-                ((xmin * 0.8).max(0.5)..xmax * 1.25).log_scale(),
-                (ymin / 1.6..ymax * 1.6).log_scale(),
-            )
+            .build_cartesian_2d(lx0..lx1, (ymin / 1.6..ymax * 1.6).log_scale())
             .map_err(e2s)?;
         let unit = self.unit.clone();
         chart
             .configure_mesh()
             .x_desc(&self.x_desc)
             .y_desc(&self.y_desc)
-            .x_labels(xs.len().max(2) * 2)
+            .x_labels(((lx1 - lx0).ceil() as usize + 1).max(2))
             .x_label_formatter(&|x| {
-                if xs.iter().any(|b| (f64::from_bits(*b) - x).abs() < 1e-9) {
-                    format!("{x}")
+                if (x - x.round()).abs() < 1e-6 {
+                    format!("{}", 2f64.powf(x.round()))
                 } else {
                     String::new()
                 }
@@ -390,17 +388,20 @@ impl Draw for ScalingData {
         for (i, (name, pts)) in self.lines.iter().enumerate() {
             let color = PALETTE[i % PALETTE.len()];
             chart
-                .draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(3)))
+                .draw_series(LineSeries::new(
+                    pts.iter().map(|(x, y)| (x.log2(), *y)),
+                    color.stroke_width(3),
+                ))
                 .map_err(e2s)?
                 .label(name.clone())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3)));
             chart
-                .draw_series(pts.iter().map(|p| Circle::new(*p, 5, color.filled())))
+                .draw_series(pts.iter().map(|(x, y)| Circle::new((x.log2(), *y), 5, color.filled())))
                 .map_err(e2s)?;
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
+            .position(SeriesLabelPosition::UpperLeft)
             .label_font((FAMILY, 16))
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
@@ -465,7 +466,7 @@ impl Exporter for ScalingChart {
                     format!(" ({})", fixed.join(", "))
                 }
             ),
-            x_desc: format!("{} (log scale)", self.x_param),
+            x_desc: format!("{} (log2 scale)", self.x_param),
             y_desc: format!("{} (median of rounds, log scale)", self.metric),
             unit,
             size: self.size,

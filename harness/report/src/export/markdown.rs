@@ -233,10 +233,10 @@ fn full_table(r: &Report, s: &mut String) {
                     .unwrap_or_else(|| "—".into())
             };
             let opt_p = |p: Option<f64>| p.map(fmt_p).unwrap_or_else(|| "n/a".into());
-            let label = if row.cell.is_empty() {
-                "(no matching cell)".to_string()
-            } else {
-                row_label(&row.params)
+            let label = match row.params.get("reference") {
+                _ if row.cell.is_empty() => "(no matching cell)".to_string(),
+                Some(r) if r != "baseline" => format!("{} vs {r}", row_label(&row.params)),
+                _ => row_label(&row.params),
             };
             TableRow {
                 gate: esc(&row.gate_id),
@@ -268,15 +268,21 @@ fn full_table(r: &Report, s: &mut String) {
     s.push_str(&table.to_string());
     s.push_str("\n\n");
     let a = &r.meta.analysis;
+    let family: std::collections::BTreeSet<&str> = r
+        .rows
+        .iter()
+        .filter(|x| x.p_value.is_some())
+        .map(|x| x.cell.as_str())
+        .collect();
     s.push_str(&format!(
         "Statistics: ratio of medians (new/base) with a {:.0}% percentile bootstrap CI \
          ({} resamples, seed {}); Wilcoxon signed-rank on paired rounds, Mann-Whitney U \
-         otherwise (two-sided); p-values adjusted across {} checks with {} at alpha {}; \
+         otherwise (two-sided); p-values adjusted across {} distinct cells with {} at alpha {}; \
          MDE at power {}. Policy: {}. Outcome: {} (exit code {}{}).\n",
         a.compare.confidence * 100.0,
         a.compare.resamples,
         a.seed,
-        r.rows.len(),
+        family.len(),
         a.correction.label(),
         a.gate.alpha,
         a.compare.power,
