@@ -1,14 +1,18 @@
 //! Rank tests and the normal distribution helpers they need.
 //!
-//! * **Mann-Whitney U** (two independent samples). Exact null distribution when there are no
-//!   ties and `n_base + n_new <= 40`; otherwise the normal approximation with tie correction
+//! * **Mann-Whitney U** (two independent samples). Exact permutation distribution when
+//!   `n_base + n_new <= 40` (conditional on the observed mid-ranks, so ties are handled
+//!   exactly); otherwise the normal approximation with tie correction
 //!   (`sigma^2 = m n / 12 * ((N + 1) - sum(t^3 - t) / (N (N - 1)))`) and a 0.5 continuity
 //!   correction.
 //! * **Wilcoxon signed-rank** (paired rounds). Applied to `ln(new_i / base_i)` when every value
 //!   is positive, else to `new_i - base_i`. Zero differences are dropped (Wilcoxon's original
-//!   convention). Exact null distribution when there are no ties among the absolute
-//!   differences and at most 30 non-zero pairs remain; otherwise the normal approximation with
-//!   tie correction (`sigma^2 = n(n+1)(2n+1)/24 - sum(t^3 - t)/48`) and continuity correction.
+//!   convention). Exact sign-flip distribution of the (mid-)ranks when at most 30 non-zero
+//!   pairs remain (ties handled exactly); otherwise the normal approximation with tie
+//!   correction (`sigma^2 = n(n+1)(2n+1)/24 - sum(t^3 - t)/48`) and continuity correction.
+//!
+//! Values within a relative 1e-12 of each other count as tied, so floating-point noise in
+//! computed ratios cannot flip the method or the ranks.
 //!
 //! All p-values are two-sided: `min(1, 2 * min(P(T <= t), P(T >= t)))`.
 
@@ -145,7 +149,7 @@ fn average_ranks(values: &[f64]) -> (Vec<f64>, Vec<usize>) {
     let mut i = 0;
     while i < idx.len() {
         let mut j = i;
-        while j + 1 < idx.len() && values[idx[j + 1]] == values[idx[i]] {
+        while j + 1 < idx.len() && nearly_equal(values[idx[j + 1]], values[idx[i]]) {
             j += 1;
         }
         let avg = (i + j) as f64 / 2.0 + 1.0;
@@ -158,6 +162,10 @@ fn average_ranks(values: &[f64]) -> (Vec<f64>, Vec<usize>) {
         i = j + 1;
     }
     (ranks, ties)
+}
+
+fn nearly_equal(a: f64, b: f64) -> bool {
+    a == b || (a - b).abs() <= 1e-12 * a.abs().max(b.abs())
 }
 
 fn two_sided(p_le: f64, p_ge: f64) -> f64 {
@@ -184,13 +192,13 @@ pub fn mann_whitney_u(base: &[f64], new: &[f64]) -> Option<RankTestResult> {
     let r_new: f64 = ranks[..m].iter().sum();
     let u = r_new - (m * (m + 1)) as f64 / 2.0;
     let mean = (m * n) as f64 / 2.0;
-    let (p, method) = if ties.is_empty() && big_n <= MANN_WHITNEY_EXACT_MAX_N {
-        let dist = rank_sum_distribution(big_n, m);
+    let (p, method) = if big_n <= MANN_WHITNEY_EXACT_MAX_N {
+        let scores: Vec<usize> = ranks.iter().map(|r| (r * 2.0).round() as usize).collect();
+        let dist = rank_sum_distribution(&scores, m);
         let total: f64 = dist.iter().sum();
-        let offset = m * (m + 1) / 2;
-        let r = r_new.round() as usize;
-        let le: f64 = dist[..=(r - offset)].iter().sum::<f64>() / total;
-        let ge: f64 = dist[(r - offset)..].iter().sum::<f64>() / total;
+        let r = (r_new * 2.0).round() as usize;
+        let le: f64 = dist[..=r].iter().sum::<f64>() / total;
+        let ge: f64 = dist[r..].iter().sum::<f64>() / total;
         (two_sided(le, ge), PMethod::Exact)
     } else {
         let tie_sum: f64 = ties.iter().map(|&t| (t * t * t - t) as f64).sum();
@@ -207,25 +215,23 @@ pub fn mann_whitney_u(base: &[f64], new: &[f64]) -> Option<RankTestResult> {
     })
 }
 
-/// Counts of subsets of size `m` of `{1..n}` by rank sum, indexed by `sum - m(m+1)/2`.
-fn rank_sum_distribution(n: usize, m: usize) -> Vec<f64> {
-    let max_sum = n * (n + 1) / 2;
-    // dp[k][s]: subsets of size k with sum s.
+/// Counts of size-`m` subsets of `scores` (doubled mid-ranks) by score sum, indexed by sum.
+fn rank_sum_distribution(scores: &[usize], m: usize) -> Vec<f64> {
+    let max_sum: usize = scores.iter().sum();
+    // dp[k][s]: subsets of size k with score sum s.
     let mut dp = vec![vec![0.0f64; max_sum + 1]; m + 1];
     dp[0][0] = 1.0;
-    for i in 1..=n {
-        for k in (1..=m.min(i)).rev() {
-            for s in (i..=max_sum).rev() {
-                let add = dp[k - 1][s - i];
+    for (i, &score) in scores.iter().enumerate() {
+        for k in (1..=m.min(i + 1)).rev() {
+            for s in (score..=max_sum).rev() {
+                let add = dp[k - 1][s - score];
                 if add != 0.0 {
                     dp[k][s] += add;
                 }
             }
         }
     }
-    let offset = m * (m + 1) / 2;
-    let hi = offset + m * (n - m);
-    dp[m][offset..=hi].to_vec()
+    dp.swap_remove(m)
 }
 
 /// Wilcoxon signed-rank test on paired rounds (`base[i]`, `new[i]`). `None` when the lengths
@@ -261,10 +267,11 @@ pub fn wilcoxon_signed_rank(base: &[f64], new: &[f64]) -> Option<RankTestResult>
         .sum();
     let kf = k as f64;
     let mean = kf * (kf + 1.0) / 4.0;
-    let (p, method) = if ties.is_empty() && k <= WILCOXON_EXACT_MAX_N {
-        let dist = signed_rank_distribution(k);
+    let (p, method) = if k <= WILCOXON_EXACT_MAX_N {
+        let scores: Vec<usize> = ranks.iter().map(|r| (r * 2.0).round() as usize).collect();
+        let dist = signed_rank_distribution(&scores);
         let total: f64 = dist.iter().sum();
-        let w = w_plus.round() as usize;
+        let w = (w_plus * 2.0).round() as usize;
         let le = dist[..=w].iter().sum::<f64>() / total;
         let ge = dist[w..].iter().sum::<f64>() / total;
         (two_sided(le, ge), PMethod::Exact)
@@ -282,14 +289,14 @@ pub fn wilcoxon_signed_rank(base: &[f64], new: &[f64]) -> Option<RankTestResult>
     })
 }
 
-/// Counts of sign patterns of `1..=n` by the sum of positive ranks.
-fn signed_rank_distribution(n: usize) -> Vec<f64> {
-    let max = n * (n + 1) / 2;
+/// Counts of sign patterns of `scores` (doubled mid-ranks) by the sum of positive scores.
+fn signed_rank_distribution(scores: &[usize]) -> Vec<f64> {
+    let max: usize = scores.iter().sum();
     let mut dp = vec![0.0f64; max + 1];
     dp[0] = 1.0;
-    for i in 1..=n {
-        for s in (i..=max).rev() {
-            dp[s] += dp[s - i];
+    for &score in scores {
+        for s in (score..=max).rev() {
+            dp[s] += dp[s - score];
         }
     }
     dp
@@ -344,10 +351,25 @@ mod tests {
     }
 
     #[test]
-    fn mann_whitney_ties_use_normal() {
+    fn mann_whitney_ties_are_exact_when_small_and_normal_when_large() {
         let r = mann_whitney_u(&[1.0, 1.0, 2.0, 2.0], &[2.0, 3.0, 3.0, 3.0]).unwrap();
+        assert_eq!(r.method, PMethod::Exact);
+        assert!(r.p_value > 0.0 && r.p_value < 0.1, "{}", r.p_value);
+        let a: Vec<f64> = (0..30).map(|i| (i % 5) as f64).collect();
+        let b: Vec<f64> = (0..30).map(|i| (i % 5 + 1) as f64).collect();
+        let r = mann_whitney_u(&a, &b).unwrap();
         assert_eq!(r.method, PMethod::NormalApprox);
-        assert!(r.p_value > 0.0 && r.p_value < 0.1);
+        assert!(r.p_value < 0.05);
+    }
+
+    #[test]
+    fn wilcoxon_all_tied_equals_untied_minimum() {
+        // Five equal positive differences: exact conditional p is still 2 / 2^5.
+        let base = [10.0, 20.0, 30.0, 40.0, 50.0];
+        let new: Vec<f64> = base.iter().map(|b| b * 1.1).collect();
+        let r = wilcoxon_signed_rank(&base, &new).unwrap();
+        assert_eq!(r.method, PMethod::Exact);
+        assert!((r.p_value - 2.0 / 32.0).abs() < 1e-12, "{}", r.p_value);
     }
 
     #[test]
