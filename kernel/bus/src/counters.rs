@@ -1,32 +1,51 @@
-//! Where the bus's counters go: ron-metrics' registry normally; no-ops under loom (the models
-//! check concurrency, not telemetry, and ron-metrics does not build with tokio's `cfg(loom)`).
+//! Where the bus's counters go.
+//!
+//! - default: straight into ron-metrics' shared counters (one relaxed atomic add each);
+//! - `metrics_buf`: through ron-metrics' per-thread buffers (`ron_metrics::tls`), flushed
+//!   every `RON_TLS_FLUSH_THRESHOLD` increments, by the flush pump, and on thread exit;
+//! - `--cfg loom`: no-ops (the models check concurrency, not telemetry, and ron-metrics does
+//!   not build against tokio's `cfg(loom)`).
+//!
+//! Callers batch where they can (one call per publish or per `try_recv`, not per subscriber).
 
-#[cfg(not(loom))]
-pub(crate) use ron_metrics::bus;
-
-#[cfg(loom)]
-pub(crate) fn bus() -> &'static NoMetrics {
-    &NoMetrics {
-        published: NoCounter,
-        no_receivers: NoCounter,
-        receiver_lag: NoCounter,
-        notify_sends: NoCounter,
-    }
+macro_rules! counter_fns {
+    ($($(#[$doc:meta])* $fn:ident => $variant:ident, $field:ident;)*) => {$(
+        $(#[$doc])*
+        #[inline]
+        #[allow(dead_code)] // some counters are only used by some feature combos
+        pub(crate) fn $fn(n: u64) {
+            #[cfg(all(not(loom), feature = "metrics_buf"))]
+            ron_metrics::tls::add(ron_metrics::tls::BusCounter::$variant, n);
+            #[cfg(all(not(loom), not(feature = "metrics_buf")))]
+            ron_metrics::bus().$field.inc_by(n);
+            #[cfg(loom)]
+            let _ = n;
+        }
+    )*};
 }
 
-#[cfg(loom)]
-pub(crate) struct NoMetrics {
-    pub(crate) published: NoCounter,
-    pub(crate) no_receivers: NoCounter,
-    pub(crate) receiver_lag: NoCounter,
-    pub(crate) notify_sends: NoCounter,
+counter_fns! {
+    /// `bus_published_total`
+    published => Published, published;
+    /// `bus_no_receivers_total`
+    no_receivers => NoReceivers, no_receivers;
+    /// `bus_receiver_lag_total`
+    receiver_lag => ReceiverLag, receiver_lag;
+    /// `bus_notify_sends_total`
+    notify_sends => NotifySends, notify_sends;
+    /// `bus_notify_suppressed_total`
+    notify_suppressed => NotifySuppressed, notify_suppressed;
+    /// `bus_interest_skips_total`
+    interest_skips => InterestSkips, interest_skips;
+    /// `bus_batch_publish_total`
+    batch_publish => BatchPublish, batch_publish;
 }
 
-#[cfg(loom)]
-pub(crate) struct NoCounter;
-
-#[cfg(loom)]
-impl NoCounter {
-    pub(crate) fn inc(&self) {}
-    pub(crate) fn inc_by(&self, _n: u64) {}
+/// Observes one `publish_many` call of `len` messages (`bus_batch_len_histogram`).
+#[cfg(feature = "bus_batch")]
+pub(crate) fn batch_len(len: u64) {
+    #[cfg(not(loom))]
+    ron_metrics::bus().batch_len.observe(len as f64);
+    #[cfg(loom)]
+    let _ = len;
 }

@@ -76,38 +76,129 @@
 //! until the slot is lapped, which they see as lag) — as in every bounded MPMC ring.
 //!
 //! # Cargo features
-//! All off by default; none changes behaviour when off. See the README's flag table.
+//! All off by default; none changes behaviour when off.
+//!
+//! | feature | MOG | what it adds |
+//! |---|---|---|
+//! | `bus_edge_notify` | A1+A5 | per-subscriber pending flag: a publish wakes a subscriber only on the flag's 0 -> 1 edge; counters `bus_notify_sends_total` / `bus_notify_suppressed_total` |
+//! | `bus_batch` | A2 | [`Bus::publish_many`]: one reservation, one wake sweep per batch; `bus_batch_publish_total`, `bus_batch_len_histogram` |
+//! | `bus_autotune_cap` | A3 | [`autotune_capacity`], [`Bus::with_autotuned_capacity`]; `bus_cap_selected`, `bus_autotune_warn_total{reason}` |
+//! | `metrics_buf` | A4 | hot-path counters through ron-metrics' per-thread buffers |
+//! | `bus_soa` | B1 | structure-of-arrays ring (stamp array + payload array), same contract |
+//! | `bus_interest` | B2 | [`Bus::subscribe_with_interest`], [`Bus::publish_with_topic`]; `bus_interest_skips_total` |
+//! | `bus_coalesce` | B4 | [`Bus::with_coalesce`]: wakes coalesced by K messages or a time bound |
+//! | `local_dispatch` | B3 | [`LocalDispatch`]: one global subscription re-fanned to local consumers |
+//!
+//! Model checking uses `RUSTFLAGS="--cfg loom"` (not a feature), as tokio does:
+//! `RUSTFLAGS="--cfg loom" cargo test -p ron-bus --release --test loom --target-dir target/loom`.
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+#[cfg(feature = "bus_autotune_cap")]
+mod autotune;
+#[cfg(feature = "bus_coalesce")]
+mod coalesce;
 mod counters;
+#[cfg(feature = "bus_edge_notify")]
+mod edge;
 mod error;
+#[cfg(feature = "local_dispatch")]
+mod local;
 mod ring;
 mod sync;
 mod wait;
 
+#[cfg(feature = "bus_autotune_cap")]
+pub use autotune::{autotune_capacity, AUTOTUNE_MAX_RECOMMENDED};
+#[cfg(feature = "bus_coalesce")]
+pub use coalesce::CoalesceConfig;
 pub use error::{RecvError, TryRecvError};
+#[cfg(feature = "local_dispatch")]
+pub use local::LocalDispatch;
 
 use crossbeam_utils::CachePadded;
-use ring::{Read, Ring};
+use ring::{Read, Ring, ALL_TOPICS};
 use std::future::poll_fn;
+use std::sync::Arc as StdArc;
 use std::task::{Poll, Waker};
 use sync::{Arc, AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use wait::{ThreadWaker, Waiters};
+use wait::ThreadWaker;
 
 /// State shared by every handle of one bus.
 struct Shared<T> {
     ring: Ring<T>,
-    /// Next sequence number to reserve. Written only by publishers (one RMW per publish);
-    /// receivers read it only on the lag path and at subscribe.
+    /// Next sequence number to reserve. Written only by publishers (one RMW per publish or
+    /// per batch); receivers read it only on the lag path and at subscribe. Padded (C1) so
+    /// the publishers' RMW does not invalidate the lines receivers read.
     tail: CachePadded<AtomicU64>,
     /// Live `Bus` handles; the last one to drop closes the bus.
     senders: AtomicUsize,
-    /// Live receivers (what `publish` returns).
+    /// Live receivers (what `publish` returns). Padded: written only on (un)subscribe.
     receivers: CachePadded<AtomicUsize>,
     /// Set once, after the last publisher's final publish (Release; read with Acquire).
     closed: AtomicBool,
-    waiters: Waiters,
+    /// Wake machinery. A std `Arc` so the coalescing ticker can hold a `Weak` to it.
+    notifier: StdArc<Notifier>,
+}
+
+/// How publishers wake parked receivers (default waiter list, or edge flags), plus the
+/// optional coalescing gate.
+#[derive(Debug, Default)]
+struct Notifier {
+    #[cfg(not(feature = "bus_edge_notify"))]
+    waiters: wait::Waiters,
+    #[cfg(feature = "bus_edge_notify")]
+    edge: edge::Registry,
+    #[cfg(feature = "bus_coalesce")]
+    coalesce: Option<coalesce::Coalescer>,
+    /// Set when the bus closes (stops the coalescing ticker).
+    #[cfg_attr(not(feature = "bus_coalesce"), allow(dead_code))]
+    stopped: std::sync::atomic::AtomicBool,
+}
+
+impl Notifier {
+    /// Publisher side, after `n` messages with `topic` were installed.
+    #[inline]
+    fn after_publish(&self, n: u64, topic: u64) {
+        #[cfg(feature = "bus_coalesce")]
+        if let Some(c) = &self.coalesce {
+            if !c.due(n) {
+                counters::notify_suppressed(1);
+                return;
+            }
+        }
+        let _ = n;
+        let (sent, suppressed) = self.sweep(topic);
+        if sent > 0 {
+            counters::notify_sends(sent);
+        }
+        if suppressed > 0 {
+            counters::notify_suppressed(suppressed);
+        }
+    }
+
+    /// One wake sweep for a message with `topic`: `(wakes sent, wakes suppressed)`.
+    #[inline]
+    fn sweep(&self, topic: u64) -> (u64, u64) {
+        #[cfg(feature = "bus_edge_notify")]
+        {
+            self.edge.notify(topic)
+        }
+        #[cfg(not(feature = "bus_edge_notify"))]
+        {
+            (self.waiters.notify(topic).0, 0)
+        }
+    }
+
+    /// Wakes every parked receiver (the bus closed).
+    fn close(&self) {
+        self.stopped
+            .store(true, std::sync::atomic::Ordering::Release);
+        #[cfg(feature = "bus_edge_notify")]
+        self.edge.wake_all();
+        #[cfg(not(feature = "bus_edge_notify"))]
+        self.waiters.wake_matching(ALL_TOPICS);
+    }
 }
 
 /// The publishing handle. Cheap to clone; every clone publishes into the same ring.
@@ -122,6 +213,31 @@ pub struct Receiver<T> {
     /// Sequence number of the next message this receiver expects. Only this receiver
     /// writes it; it never moves backwards.
     next: u64,
+    interest: Interest,
+    #[cfg(feature = "bus_edge_notify")]
+    edge: StdArc<edge::SubState>,
+}
+
+/// A receiver's topic mask (all ones unless `bus_interest` sets one). A change applies from
+/// a sequence number on (the "epoch"), so it affects future messages only.
+#[derive(Debug, Clone, Copy)]
+struct Interest {
+    mask: u64,
+    /// `(first sequence number, new mask)` of a pending change.
+    change: Option<(u64, u64)>,
+}
+
+impl Interest {
+    #[inline]
+    fn mask_for(&mut self, seq: u64) -> u64 {
+        if let Some((from, mask)) = self.change {
+            if seq >= from {
+                self.mask = mask;
+                self.change = None;
+            }
+        }
+        self.mask
+    }
 }
 
 impl<T> std::fmt::Debug for Bus<T> {
@@ -137,6 +253,7 @@ impl<T> std::fmt::Debug for Receiver<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Receiver")
             .field("next", &self.next)
+            .field("interest", &self.interest)
             .finish()
     }
 }
@@ -147,6 +264,10 @@ impl<T: Clone + Send + Sync + 'static> Bus<T> {
     /// # Panics
     /// If `capacity` is 0 or larger than `2^62`.
     pub fn new(capacity: usize) -> Self {
+        Self::build(capacity, Notifier::default())
+    }
+
+    fn build(capacity: usize, notifier: Notifier) -> Self {
         assert!(
             capacity > 0,
             "ron_bus::Bus::new: capacity must be at least 1 (got 0)"
@@ -163,33 +284,118 @@ impl<T: Clone + Send + Sync + 'static> Bus<T> {
                 senders: AtomicUsize::new(1),
                 receivers: CachePadded::new(AtomicUsize::new(0)),
                 closed: AtomicBool::new(false),
-                waiters: Waiters::default(),
+                notifier: StdArc::new(notifier),
             }),
         }
     }
 
+    /// Creates a bus whose capacity comes from [`autotune_capacity`] for `expected_subs`.
+    #[cfg(feature = "bus_autotune_cap")]
+    pub fn with_autotuned_capacity(expected_subs: usize) -> Self {
+        Self::new(autotune_capacity(expected_subs, None))
+    }
+
+    /// Creates a bus whose wakes are coalesced: a sweep every `cfg.k` messages, and at
+    /// least every `cfg.bound` while messages wait (a ticker thread per bus).
+    #[cfg(feature = "bus_coalesce")]
+    pub fn with_coalesce(capacity: usize, cfg: CoalesceConfig) -> Self {
+        let notifier = Notifier {
+            coalesce: Some(coalesce::Coalescer::new(cfg)),
+            ..Notifier::default()
+        };
+        let bus = Self::build(capacity, notifier);
+        let weak = StdArc::downgrade(&bus.shared.notifier);
+        let bound = cfg.bound.max(std::time::Duration::from_micros(50));
+        std::thread::Builder::new()
+            .name("ron-bus-coalesce".into())
+            .spawn(move || coalesce_ticker(weak, bound))
+            .expect("spawn the ron-bus coalescing ticker");
+        bus
+    }
+
     /// Publishes `msg` to every current receiver and returns how many there were.
     /// Never blocks; with no receiver the message is dropped and 0 is returned.
+    #[inline]
     pub fn publish(&self, msg: T) -> usize {
+        self.publish_topic(msg, ALL_TOPICS)
+    }
+
+    /// Publishes `msg` tagged with `topic_mask`. Receivers whose interest mask shares no bit
+    /// with it skip the message without delivering it, are not woken for it, and do not count
+    /// it as lag (it counts in `bus_interest_skips_total`). Returns the live receivers.
+    #[cfg(feature = "bus_interest")]
+    pub fn publish_with_topic(&self, msg: T, topic_mask: u64) -> usize {
+        self.publish_topic(msg, topic_mask)
+    }
+
+    #[inline]
+    fn publish_topic(&self, msg: T, topic: u64) -> usize {
         let shared = &*self.shared;
         let live = shared.receivers.load(Ordering::Acquire);
         if live == 0 {
-            counters::bus().no_receivers.inc();
+            counters::no_receivers(1);
             return 0;
         }
         let seq = shared.tail.fetch_add(1, Ordering::AcqRel);
-        shared.ring.install(seq, msg);
-        counters::bus().published.inc();
-        let woken = shared.waiters.notify_all();
-        if woken > 0 {
-            counters::bus().notify_sends.inc_by(woken as u64);
+        shared.ring.install(seq, topic, msg);
+        counters::published(1);
+        shared.notifier.after_publish(1, topic);
+        live
+    }
+
+    /// Publishes a batch: reserves `N` sequence numbers with one atomic add, writes the `N`
+    /// slots, then runs one wake sweep. Delivery and overwrite are exactly those of `N`
+    /// single publishes (a batch longer than the capacity overwrites its own head).
+    /// Returns the live receivers (0 drops the whole batch).
+    #[cfg(feature = "bus_batch")]
+    pub fn publish_many<I>(&self, msgs: I) -> usize
+    where
+        I: IntoIterator<Item = T>,
+    {
+        let shared = &*self.shared;
+        let live = shared.receivers.load(Ordering::Acquire);
+        // Collect first: an iterator that lies about its length must not leave reserved
+        // sequence numbers unwritten (receivers would wait on them forever).
+        let batch: Vec<T> = msgs.into_iter().collect();
+        let n = batch.len() as u64;
+        if n == 0 {
+            return live;
         }
+        if live == 0 {
+            counters::no_receivers(n);
+            return 0;
+        }
+        let first = shared.tail.fetch_add(n, Ordering::AcqRel);
+        for (seq, msg) in (first..).zip(batch) {
+            shared.ring.install(seq, ALL_TOPICS, msg);
+        }
+        counters::published(n);
+        counters::batch_publish(1);
+        counters::batch_len(n);
+        shared.notifier.after_publish(n, ALL_TOPICS);
         live
     }
 
     /// Subscribes; the receiver sees only messages published after this call.
     pub fn subscribe(&self) -> Receiver<T> {
+        self.subscribe_masked(ALL_TOPICS)
+    }
+
+    /// Subscribes with a static topic mask: only messages whose topic shares a bit with
+    /// `mask` are delivered (see [`Bus::publish_with_topic`]).
+    #[cfg(feature = "bus_interest")]
+    pub fn subscribe_with_interest(&self, mask: u64) -> Receiver<T> {
+        self.subscribe_masked(mask)
+    }
+
+    fn subscribe_masked(&self, mask: u64) -> Receiver<T> {
         let shared = &self.shared;
+        #[cfg(feature = "bus_edge_notify")]
+        let edge = {
+            let st = StdArc::new(edge::SubState::new(mask));
+            shared.notifier.edge.add(StdArc::clone(&st));
+            st
+        };
         shared.receivers.fetch_add(1, Ordering::AcqRel);
         // Read after registering: a publish that saw our registration reserved a sequence
         // number >= this value, so we will read it; one that did not is before us.
@@ -197,6 +403,26 @@ impl<T: Clone + Send + Sync + 'static> Bus<T> {
         Receiver {
             shared: Arc::clone(shared),
             next,
+            interest: Interest { mask, change: None },
+            #[cfg(feature = "bus_edge_notify")]
+            edge,
+        }
+    }
+}
+
+#[cfg(feature = "bus_coalesce")]
+fn coalesce_ticker(notifier: std::sync::Weak<Notifier>, bound: std::time::Duration) {
+    loop {
+        std::thread::sleep(bound);
+        let Some(n) = notifier.upgrade() else { return };
+        if n.stopped.load(std::sync::atomic::Ordering::Acquire) {
+            return;
+        }
+        if n.coalesce.as_ref().is_some_and(|c| c.take_pending()) {
+            let (sent, _) = n.sweep(ALL_TOPICS);
+            if sent > 0 {
+                counters::notify_sends(sent);
+            }
         }
     }
 }
@@ -228,7 +454,7 @@ impl<T> Drop for Bus<T> {
         // publishes `closed` with Release.
         if self.shared.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.shared.closed.store(true, Ordering::Release);
-            self.shared.waiters.wake_all_slow();
+            self.shared.notifier.close();
         }
     }
 }
@@ -236,28 +462,56 @@ impl<T> Drop for Bus<T> {
 impl<T: Clone + Send + Sync + 'static> Receiver<T> {
     /// Takes the next message without waiting.
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        match self.shared.ring.read(self.next) {
-            Read::Value(v) => {
-                self.next += 1;
-                Ok(v)
-            }
-            Read::Overwritten => Err(TryRecvError::Lagged(self.skip_to_oldest())),
-            Read::NotYet => {
-                if !self.shared.closed.load(Ordering::Acquire) {
-                    return Err(TryRecvError::Empty);
+        let mut skipped = 0u64;
+        let mut closed_seen = false;
+        let out = loop {
+            let mask = self.interest.mask_for(self.next);
+            match self.shared.ring.read(self.next, mask) {
+                Read::Value(v) => {
+                    self.next += 1;
+                    break Ok(v);
                 }
-                // Closed: every install happened before `closed` was set, so one more read
-                // decides between a last message and the end.
-                match self.shared.ring.read(self.next) {
-                    Read::Value(v) => {
-                        self.next += 1;
-                        Ok(v)
+                Read::Skip => {
+                    self.next += 1;
+                    skipped += 1;
+                }
+                Read::Overwritten => break Err(TryRecvError::Lagged(self.skip_to_oldest())),
+                Read::NotYet if closed_seen => break Err(TryRecvError::Closed),
+                Read::NotYet => {
+                    if !self.shared.closed.load(Ordering::Acquire) {
+                        break Err(TryRecvError::Empty);
                     }
-                    Read::Overwritten => Err(TryRecvError::Lagged(self.skip_to_oldest())),
-                    Read::NotYet => Err(TryRecvError::Closed),
+                    // Closed: every install happened before `closed` was set, so one more
+                    // read decides between a last message and the end.
+                    closed_seen = true;
                 }
             }
+        };
+        if skipped > 0 {
+            counters::interest_skips(skipped);
         }
+        out
+    }
+
+    /// Changes this receiver's topic mask for messages published from now on (messages
+    /// already published keep the old mask).
+    #[cfg(feature = "bus_interest")]
+    pub fn set_interest(&mut self, mask: u64) {
+        let from = self.shared.tail.load(Ordering::Acquire);
+        let _ = self.interest.mask_for(self.next); // settle an earlier change first
+        self.interest.change = Some((from, mask));
+        #[cfg(feature = "bus_edge_notify")]
+        {
+            // Wake filtering uses the union until the old messages are consumed.
+            let old = self.interest.mask;
+            self.edge.interest.store(old | mask, Ordering::Release);
+        }
+    }
+
+    /// The mask that applies to this receiver's next message.
+    #[cfg(feature = "bus_interest")]
+    pub fn interest(&mut self) -> u64 {
+        self.interest.mask_for(self.next)
     }
 
     /// Waits for the next message. Runtime-agnostic: works under tokio or any executor.
@@ -287,18 +541,40 @@ impl<T: Clone + Send + Sync + 'static> Receiver<T> {
         }
     }
 
-    /// One attempt that registers `waker` before reporting "not yet" (returns `None`).
+    /// One attempt that arranges for `waker` to be woken before reporting "not yet"
+    /// (`None`). Default: waiter list + race check. Edge: clear pending + race check + park.
     fn try_recv_waiting(&mut self, waker: &Waker) -> Option<Result<T, RecvError>> {
         match self.try_recv() {
             Err(TryRecvError::Empty) => {}
             other => return Some(other.map_err(to_recv_error)),
         }
-        self.shared.waiters.register(waker);
-        match self.try_recv() {
-            Err(TryRecvError::Empty) => None,
-            other => {
-                self.shared.waiters.unregister(waker);
-                Some(other.map_err(to_recv_error))
+        #[cfg(not(feature = "bus_edge_notify"))]
+        {
+            // Until a pending mask change takes effect, wake for the union of both masks.
+            let mask = self.interest.mask | self.interest.change.map_or(0, |c| c.1);
+            self.shared.notifier.waiters.register(waker, mask);
+            match self.try_recv() {
+                Err(TryRecvError::Empty) => None,
+                other => {
+                    self.shared.notifier.waiters.unregister(waker);
+                    Some(other.map_err(to_recv_error))
+                }
+            }
+        }
+        #[cfg(feature = "bus_edge_notify")]
+        loop {
+            self.edge.clear_pending();
+            match self.try_recv() {
+                Err(TryRecvError::Empty) => {}
+                other => return Some(other.map_err(to_recv_error)),
+            }
+            if self.edge.park(waker, &self.shared.closed) {
+                return None;
+            }
+            // A publish or the close got in between: look again.
+            match self.try_recv() {
+                Err(TryRecvError::Empty) => {}
+                other => return Some(other.map_err(to_recv_error)),
             }
         }
     }
@@ -312,7 +588,7 @@ impl<T: Clone + Send + Sync + 'static> Receiver<T> {
         let oldest = tail.saturating_sub(cap).max(self.next + 1);
         let lost = oldest - self.next;
         self.next = oldest;
-        counters::bus().receiver_lag.inc_by(lost);
+        counters::receiver_lag(lost);
         lost
     }
 }
@@ -330,7 +606,8 @@ fn to_recv_error(e: TryRecvError) -> RecvError {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
+        #[cfg(feature = "bus_edge_notify")]
+        self.shared.notifier.edge.remove(&self.edge);
         self.shared.receivers.fetch_sub(1, Ordering::AcqRel);
     }
 }
-

@@ -1,32 +1,40 @@
-//! Parking for receivers: a waker list guarded by a mutex plus a `parked` count that the
-//! publisher reads without the lock.
+//! Default parking for receivers: a waker list guarded by a mutex plus a `parked` count that
+//! publishers read without the lock.
 //!
 //! No lost wake-up (Dekker with two SeqCst fences, checked by the loom models):
 //! - receiver: push waker, `parked = len` -> `fence(SeqCst)` -> re-read the slot;
 //! - publisher: install CAS -> `fence(SeqCst)` -> read `parked`.
 //!
 //! Either the receiver's re-read sees the new message, or the publisher sees `parked > 0`
-//! and wakes it.
+//! and wakes it. Each entry carries the receiver's interest mask (`bus_interest`): a publish
+//! wakes only receivers whose mask shares a bit with the message's topic.
 
-use crate::sync::{fence, lock, AtomicUsize, Mutex, Ordering, Thread};
+use crate::sync::Thread;
+#[cfg(not(feature = "bus_edge_notify"))]
+use crate::sync::{fence, lock, AtomicUsize, Mutex, Ordering};
 use std::sync::Arc as StdArc;
-use std::task::{Wake, Waker};
+use std::task::Wake;
+#[cfg(not(feature = "bus_edge_notify"))]
+use std::task::Waker;
 
+#[cfg(not(feature = "bus_edge_notify"))]
 #[derive(Debug, Default)]
 pub(crate) struct Waiters {
-    /// Number of wakers in `list`; written under the lock, read lock-free by publishers.
+    /// Number of entries in `list`; written under the lock, read lock-free by publishers.
     parked: AtomicUsize,
-    list: Mutex<Vec<Waker>>,
+    list: Mutex<Vec<(Waker, u64)>>,
 }
 
+#[cfg(not(feature = "bus_edge_notify"))]
 impl Waiters {
-    /// Registers `waker` (deduplicated) and issues the receiver-side fence. The caller must
-    /// re-check for a message afterwards.
-    pub(crate) fn register(&self, waker: &Waker) {
+    /// Registers `waker` with interest `mask` (deduplicated) and issues the receiver-side
+    /// fence. The caller must re-check for a message afterwards.
+    pub(crate) fn register(&self, waker: &Waker, mask: u64) {
         {
             let mut list = lock(&self.list);
-            if !list.iter().any(|w| w.will_wake(waker)) {
-                list.push(waker.clone());
+            match list.iter_mut().find(|(w, _)| w.will_wake(waker)) {
+                Some(entry) => entry.1 = mask,
+                None => list.push((waker.clone(), mask)),
             }
             self.parked.store(list.len(), Ordering::Relaxed);
         }
@@ -37,33 +45,37 @@ impl Waiters {
     /// a receiver that is no longer waiting.
     pub(crate) fn unregister(&self, waker: &Waker) {
         let mut list = lock(&self.list);
-        list.retain(|w| !w.will_wake(waker));
+        list.retain(|(w, _)| !w.will_wake(waker));
         self.parked.store(list.len(), Ordering::Relaxed);
     }
 
-    /// Publisher side: called after a message was installed. Wakes every parked receiver and
-    /// returns how many wakes were sent (0 on the fast path: one fence and one load).
+    /// Publisher side, after a message was installed: the fast path is one fence and one
+    /// load. Returns `(wakes sent, parked receivers left asleep because of their mask)`.
     #[inline]
-    pub(crate) fn notify_all(&self) -> usize {
+    pub(crate) fn notify(&self, topic: u64) -> (u64, u64) {
         fence(Ordering::SeqCst);
         if self.parked.load(Ordering::Relaxed) == 0 {
-            return 0;
+            return (0, 0);
         }
-        self.wake_all_slow()
+        self.wake_matching(topic)
     }
 
     #[cold]
-    pub(crate) fn wake_all_slow(&self) -> usize {
-        let wakers = {
+    pub(crate) fn wake_matching(&self, topic: u64) -> (u64, u64) {
+        let wake: Vec<Waker> = {
             let mut list = lock(&self.list);
-            self.parked.store(0, Ordering::Relaxed);
-            std::mem::take(&mut *list)
+            let (wake, keep): (Vec<_>, Vec<_>) =
+                list.drain(..).partition(|(_, mask)| mask & topic != 0);
+            *list = keep;
+            self.parked.store(list.len(), Ordering::Relaxed);
+            wake.into_iter().map(|(w, _)| w).collect()
         };
-        let n = wakers.len();
-        for w in wakers {
+        let skipped = self.parked.load(Ordering::Relaxed) as u64;
+        let n = wake.len() as u64;
+        for w in wake {
             w.wake();
         }
-        n
+        (n, skipped)
     }
 }
 

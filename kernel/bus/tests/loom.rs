@@ -44,7 +44,10 @@ fn publish_vs_recv_on_a_wrapping_slot() {
         let (rest, more_lag) = drain(&mut rx);
         got.extend(rest);
         lagged += more_lag;
-        assert!(got.windows(2).all(|w| w[0] < w[1]), "order/duplicates: {got:?}");
+        assert!(
+            got.windows(2).all(|w| w[0] < w[1]),
+            "order/duplicates: {got:?}"
+        );
         assert_eq!(got.len() as u64 + lagged, 3, "got {got:?} lagged {lagged}");
     });
 }
@@ -63,7 +66,11 @@ fn two_publishers_lapping_one_slot_never_duplicate() {
         drop(bus);
         let (got, lagged) = drain(&mut rx);
         assert_eq!(got.len() as u64 + lagged, 2, "got {got:?} lagged {lagged}");
-        assert_eq!(got.len(), 1, "capacity 1 retains exactly the newest message");
+        assert_eq!(
+            got.len(),
+            1,
+            "capacity 1 retains exactly the newest message"
+        );
     });
 }
 

@@ -6,6 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 fn assert_send_sync<T: Send + Sync>() {}
+
+/// Counter snapshot; with `metrics_buf` the per-thread buffers are flushed first.
+fn snapshot() -> ron_metrics::BusSnapshot {
+    #[cfg(feature = "metrics_buf")]
+    ron_metrics::tls::flush_all();
+    ron_metrics::bus().snapshot()
+}
 fn assert_send<T: Send>() {}
 
 #[test]
@@ -33,9 +40,9 @@ fn capacity_rounds_up_to_power_of_two() {
 #[test]
 fn publish_returns_live_receivers_and_counts_no_receivers() {
     let bus = Bus::new(4);
-    let before = ron_metrics::bus().snapshot();
+    let before = snapshot();
     assert_eq!(bus.publish(1u32), 0);
-    let after = ron_metrics::bus().snapshot();
+    let after = snapshot();
     assert!(after.delta_since(&before).no_receivers >= 1);
     let a = bus.subscribe();
     let b = bus.subscribe();
@@ -66,12 +73,15 @@ fn every_receiver_sees_every_message_in_order_with_string_payloads() {
 fn lag_reports_lost_count_then_resumes_at_oldest_and_counts_metric() {
     let bus = Bus::new(8);
     let mut rx = bus.subscribe();
-    let before = ron_metrics::bus().snapshot();
+    let before = snapshot();
     for i in 0..20u64 {
         bus.publish(i);
     }
     assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(12)));
-    let lag = ron_metrics::bus().snapshot().delta_since(&before).receiver_lag;
+    let lag = ron_metrics::bus()
+        .snapshot()
+        .delta_since(&before)
+        .receiver_lag;
     assert!(lag >= 12, "lag counter grew by {lag}");
     for i in 12..20 {
         assert_eq!(rx.try_recv(), Ok(i));
@@ -98,7 +108,11 @@ fn closed_only_after_drain_and_after_last_clone_drops() {
     bus.publish(1u8);
     drop(bus);
     assert_eq!(rx.try_recv(), Ok(1));
-    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty), "a clone is still alive");
+    assert_eq!(
+        rx.try_recv(),
+        Err(TryRecvError::Empty),
+        "a clone is still alive"
+    );
     bus2.publish(2);
     drop(bus2);
     assert_eq!(rx.try_recv(), Ok(2));
@@ -181,7 +195,10 @@ fn sixty_four_thread_subscribers_account_for_everything() {
                 loop {
                     match rx.blocking_recv() {
                         Ok(v) => {
-                            assert!(last.is_none_or(|l| v > l), "order violated: {last:?} then {v}");
+                            assert!(
+                                last.is_none_or(|l| v > l),
+                                "order violated: {last:?} then {v}"
+                            );
                             last = Some(v);
                             delivered += 1;
                         }
@@ -252,7 +269,10 @@ fn subscribe_sees_only_later_messages() {
 
 #[test]
 fn errors_display_helpfully() {
-    assert_eq!(RecvError::Lagged(3).to_string(), "receiver lagged and lost 3 messages");
+    assert_eq!(
+        RecvError::Lagged(3).to_string(),
+        "receiver lagged and lost 3 messages"
+    );
     assert!(TryRecvError::Closed.to_string().contains("closed"));
     assert!(TryRecvError::Empty.to_string().contains("no message"));
 }
