@@ -78,10 +78,7 @@ fn lag_reports_lost_count_then_resumes_at_oldest_and_counts_metric() {
         bus.publish(i);
     }
     assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(12)));
-    let lag = ron_metrics::bus()
-        .snapshot()
-        .delta_since(&before)
-        .receiver_lag;
+    let lag = snapshot().delta_since(&before).receiver_lag;
     assert!(lag >= 12, "lag counter grew by {lag}");
     for i in 12..20 {
         assert_eq!(rx.try_recv(), Ok(i));
