@@ -7,8 +7,8 @@ use std::process::Command;
 
 use ron_bench_report::analysis::{evaluate, Verdict};
 use ron_bench_report::export::{
-    BencherExporter, ChangeChart, ChartFormat, CritcmpExporter, CsvExporter, Exporter,
-    HeatValue, HeatmapChart, JsonExporter, MarkdownExporter, ScalingChart, Side,
+    BencherExporter, ChangeChart, ChartFormat, CritcmpExporter, CsvExporter, Exporter, HeatValue,
+    HeatmapChart, JsonExporter, MarkdownExporter, ScalingChart, Side,
 };
 use ron_bench_report::policy::Policy;
 use ron_bench_report::report::{CounterSanity, Decision, Meta, Report, WakeMetrics};
@@ -17,7 +17,14 @@ fn build_report() -> Report {
     let run = common::sample_run();
     let policy = Policy::mog()
         .unwrap()
-        .only(&["A1-subs4-cap64", "A1-subs8plus", "A5-subs4plus", "CLAIM-2x", "B4-throughput", "B4-p95"])
+        .only(&[
+            "A1-subs4-cap64",
+            "A1-subs8plus",
+            "A5-subs4plus",
+            "CLAIM-2x",
+            "B4-throughput",
+            "B4-p95",
+        ])
         .unwrap();
     let plan = policy.plan(&[], &run);
     let cfg = common::fast_config();
@@ -58,25 +65,45 @@ fn export(e: &dyn Exporter, r: &Report) -> Vec<u8> {
 fn verdicts_follow_the_data() {
     let r = build_report();
     let by_gate = |g: &str| -> Vec<Verdict> {
-        r.rows.iter().filter(|x| x.gate_id == g).map(|x| x.verdict).collect()
+        r.rows
+            .iter()
+            .filter(|x| x.gate_id == g)
+            .map(|x| x.verdict)
+            .collect()
     };
     assert_eq!(by_gate("A1-subs4-cap64"), vec![Verdict::Pass]); // +18% >= 10%
     assert_eq!(by_gate("A1-subs8plus"), vec![Verdict::Pass]); // +25% >= 20%
     assert_eq!(by_gate("A5-subs4plus"), vec![Verdict::Pass, Verdict::Pass]);
     assert_eq!(by_gate("B4-throughput"), vec![Verdict::Pass]); // +6%, significant
     assert_eq!(by_gate("B4-p95"), vec![Verdict::Regressed]); // +25% > 10%
-    // Claim: ron-bus vs best other at fanout 8 and 16 (cap 2048 >= every burst): 3 bursts x 2.
+                                                             // Claim: ron-bus vs best other at fanout 8 and 16 (cap 2048 >= every burst): 3 bursts x 2.
     let claim = by_gate("CLAIM-2x");
     assert_eq!(claim.len(), 6);
     assert!(claim.iter().all(|v| *v != Verdict::Missing));
-    assert!(r.rows.iter().filter(|x| x.gate_id == "CLAIM-2x").all(|x| x.cell.contains("vs bus-crate")));
+    assert!(r
+        .rows
+        .iter()
+        .filter(|x| x.gate_id == "CLAIM-2x")
+        .all(|x| x.cell.contains("vs bus-crate")));
     assert_eq!(r.decision, Decision::Revert);
     assert!(!r.outcome.passed);
     assert_eq!(r.outcome.exit_code, 1);
-    assert!(r.outcome.failing.iter().any(|f| f.starts_with("B4-p95 @ latency/")));
+    assert!(r
+        .outcome
+        .failing
+        .iter()
+        .any(|f| f.starts_with("B4-p95 @ latency/")));
     // The same cell under A1 and A5 is compared once: identical numbers.
-    let a1 = r.rows.iter().find(|x| x.gate_id == "A1-subs4-cap64").unwrap();
-    let a5 = r.rows.iter().find(|x| x.gate_id == "A5-subs4plus" && x.cell == a1.cell).unwrap();
+    let a1 = r
+        .rows
+        .iter()
+        .find(|x| x.gate_id == "A1-subs4-cap64")
+        .unwrap();
+    let a5 = r
+        .rows
+        .iter()
+        .find(|x| x.gate_id == "A5-subs4plus" && x.cell == a1.cell)
+        .unwrap();
     assert_eq!((a1.delta_pct, a1.q_value), (a5.delta_pct, a5.q_value));
 }
 
@@ -84,9 +111,15 @@ fn verdicts_follow_the_data() {
 fn markdown_reproduces_the_notes_template_and_is_byte_stable() {
     let r = build_report();
     let md = String::from_utf8(export(&MarkdownExporter::default(), &r)).unwrap();
-    assert_eq!(md, String::from_utf8(export(&MarkdownExporter::default(), &build_report())).unwrap());
+    assert_eq!(
+        md,
+        String::from_utf8(export(&MarkdownExporter::default(), &build_report())).unwrap()
+    );
     let lines: Vec<&str> = md.lines().collect();
-    assert_eq!(lines[0], "## MOG Results — ron-kernel / PR-2 A1+A5 edge notify — 2025-11-21");
+    assert_eq!(
+        lines[0],
+        "## MOG Results — ron-kernel / PR-2 A1+A5 edge notify — 2025-11-21"
+    );
     assert_eq!(lines[1], "");
     assert_eq!(lines[2], "Baseline: same-run reference build (flags off)");
     assert_eq!(lines[3], "Features ON: bus_edge_notify, bus_coalesce");
@@ -112,7 +145,12 @@ fn csv_json_bencher_are_stable_and_parse() {
     assert_eq!(back.schema, "ron-bench/report/v1");
     assert_eq!(back.rows.len(), r.rows.len());
     assert_eq!(back.outcome, r.outcome);
-    assert!(Report::from_json(&String::from_utf8(json).unwrap().replace("report/v1", "report/v9")).is_err());
+    assert!(Report::from_json(
+        &String::from_utf8(json)
+            .unwrap()
+            .replace("report/v1", "report/v9")
+    )
+    .is_err());
 
     let bmf: serde_json::Value = serde_json::from_slice(&export(&BencherExporter, &r)).unwrap();
     let obj = bmf.as_object().unwrap();
@@ -124,7 +162,9 @@ fn csv_json_bencher_are_stable_and_parse() {
 }
 
 fn out_dir(name: &str) -> PathBuf {
-    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ron-bench-report").join(name);
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("ron-bench-report")
+        .join(name);
     std::fs::create_dir_all(&d).unwrap();
     d
 }
@@ -133,21 +173,54 @@ fn out_dir(name: &str) -> PathBuf {
 fn critcmp_export_is_read_by_critcmp() {
     let r = build_report();
     let dir = out_dir("critcmp");
-    let base = export(&CritcmpExporter { name: "reference".into(), side: Side::Base }, &r);
-    let new = export(&CritcmpExporter { name: "candidate".into(), side: Side::New }, &r);
+    let base = export(
+        &CritcmpExporter {
+            name: "reference".into(),
+            side: Side::Base,
+        },
+        &r,
+    );
+    let new = export(
+        &CritcmpExporter {
+            name: "candidate".into(),
+            side: Side::New,
+        },
+        &r,
+    );
     let v: serde_json::Value = serde_json::from_slice(&new).unwrap();
     assert_eq!(v["name"], "candidate");
     let (id, b) = v["benchmarks"].as_object().unwrap().iter().next().unwrap();
     assert_eq!(b["fullname"], format!("candidate/{id}"));
-    assert!(b["criterion_estimates_v1"]["mean"]["point_estimate"].as_f64().unwrap() > 0.0);
+    assert!(
+        b["criterion_estimates_v1"]["mean"]["point_estimate"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
     std::fs::write(dir.join("reference.json"), &base).unwrap();
     std::fs::write(dir.join("candidate.json"), &new).unwrap();
-    match Command::new("critcmp").arg("--target-dir").arg(&dir).arg(dir.join("reference.json")).arg(dir.join("candidate.json")).output() {
+    match Command::new("critcmp")
+        .arg("--target-dir")
+        .arg(&dir)
+        .arg(dir.join("reference.json"))
+        .arg(dir.join("candidate.json"))
+        .output()
+    {
         Ok(out) => {
             let stdout = String::from_utf8_lossy(&out.stdout);
-            assert!(out.status.success(), "critcmp failed: {}", String::from_utf8_lossy(&out.stderr));
-            assert!(stdout.contains("reference") && stdout.contains("candidate"), "{stdout}");
-            assert!(stdout.contains("Elem/sec"), "per-second metrics come back as rates: {stdout}");
+            assert!(
+                out.status.success(),
+                "critcmp failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                stdout.contains("reference") && stdout.contains("candidate"),
+                "{stdout}"
+            );
+            assert!(
+                stdout.contains("Elem/sec"),
+                "per-second metrics come back as rates: {stdout}"
+            );
         }
         Err(_) => println!("note: critcmp is not on PATH; skipped running it on the export"),
     }
@@ -159,17 +232,50 @@ fn charts_render_to_svg_and_png() {
     let dir = out_dir("charts");
     let mut scaling = ScalingChart::new("burst_fanout");
     scaling.fixed.insert("burst".into(), "256".into());
-    let heat_delta = HeatmapChart::new(HeatValue::Delta { metric: "deliveries_per_sec".into(), gate: Some("CLAIM-2x".into()) });
+    let heat_delta = HeatmapChart::new(HeatValue::Delta {
+        metric: "deliveries_per_sec".into(),
+        gate: Some("CLAIM-2x".into()),
+    });
     let heat_median = HeatmapChart::new(HeatValue::Median {
         scenario: "burst_fanout".into(),
         contender: "ron-bus".into(),
         metric: "deliveries_per_sec".into(),
     });
-    let charts: Vec<(&str, Box<dyn Fn(ChartFormat) -> Box<dyn Exporter>>)> = vec![
-        ("change", Box::new(|f| Box::new(ChangeChart { format: f, width: 1400 }))),
-        ("scaling", Box::new(move |f| { let mut s = scaling.clone(); s.format = f; Box::new(s) })),
-        ("heatmap_delta", Box::new(move |f| { let mut h = heat_delta.clone(); h.format = f; Box::new(h) })),
-        ("heatmap_median", Box::new(move |f| { let mut h = heat_median.clone(); h.format = f; Box::new(h) })),
+    type MakeChart = Box<dyn Fn(ChartFormat) -> Box<dyn Exporter>>;
+    let charts: Vec<(&str, MakeChart)> = vec![
+        (
+            "change",
+            Box::new(|f| {
+                Box::new(ChangeChart {
+                    format: f,
+                    width: 1400,
+                })
+            }),
+        ),
+        (
+            "scaling",
+            Box::new(move |f| {
+                let mut s = scaling.clone();
+                s.format = f;
+                Box::new(s)
+            }),
+        ),
+        (
+            "heatmap_delta",
+            Box::new(move |f| {
+                let mut h = heat_delta.clone();
+                h.format = f;
+                Box::new(h)
+            }),
+        ),
+        (
+            "heatmap_median",
+            Box::new(move |f| {
+                let mut h = heat_median.clone();
+                h.format = f;
+                Box::new(h)
+            }),
+        ),
     ];
     for (name, make) in &charts {
         for format in [ChartFormat::Svg, ChartFormat::Png] {

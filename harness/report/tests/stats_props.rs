@@ -48,7 +48,12 @@ fn ratio_ci_coverage_is_near_nominal() {
             let truth = 1.07;
             let base = common::lognormal(&mut rng, 100.0, 0.05, 15);
             let new = common::lognormal(&mut rng, 100.0 * truth, 0.05, 15);
-            let c = compare(&cell(base, new, paired, MetricKind::P50Ns), &cfg, &mut cell_rng(t, "c")).unwrap();
+            let c = compare(
+                &cell(base, new, paired, MetricKind::P50Ns),
+                &cfg,
+                &mut cell_rng(t, "c"),
+            )
+            .unwrap();
             let ci = c.ci_pct.unwrap();
             let want = (truth - 1.0) * 100.0;
             if ci.lo <= want && want <= ci.hi {
@@ -58,7 +63,10 @@ fn ratio_ci_coverage_is_near_nominal() {
         let rate = covered as f64 / trials as f64;
         // Percentile bootstrap of a median with n = 15 is somewhat anti-conservative; accept a
         // band around the nominal 90%.
-        assert!((0.78..=0.98).contains(&rate), "paired={paired}: coverage {rate}");
+        assert!(
+            (0.78..=0.98).contains(&rate),
+            "paired={paired}: coverage {rate}"
+        );
     }
 }
 
@@ -121,31 +129,82 @@ fn big_shift_with_enough_rounds_is_detected() {
     let mut rng = ChaCha8Rng::seed_from_u64(5);
     let base = common::lognormal(&mut rng, 1000.0, 0.02, 10);
     let c = inject_slowdown(&cell(base.clone(), base, true, MetricKind::P95Ns), 25.0);
-    let cmp = compare(&c, &CompareConfig { resamples: 500, ..Default::default() }, &mut cell_rng(9, &c.id)).unwrap();
-    let g = gate(Ok(&cmp), Direction::LowerIsBetter, &regression(10.0), &GateConfig::default());
+    let cmp = compare(
+        &c,
+        &CompareConfig {
+            resamples: 500,
+            ..Default::default()
+        },
+        &mut cell_rng(9, &c.id),
+    )
+    .unwrap();
+    let g = gate(
+        Ok(&cmp),
+        Direction::LowerIsBetter,
+        &regression(10.0),
+        &GateConfig::default(),
+    );
     assert_eq!(g.verdict, Verdict::Regressed, "{g:?}");
 }
 
 #[test]
 fn noisy_or_short_data_is_inconclusive_and_empty_is_missing() {
-    let cfg = CompareConfig { resamples: 300, ..Default::default() };
+    let cfg = CompareConfig {
+        resamples: 300,
+        ..Default::default()
+    };
     let mut rng = ChaCha8Rng::seed_from_u64(11);
     // CV ~15% against a 10% tolerance: too noisy to pass.
     let b = common::lognormal(&mut rng, 100.0, 0.15, 6);
     let n = common::lognormal(&mut rng, 100.0, 0.15, 6);
-    let cmp = compare(&cell(b, n, false, MetricKind::P95Ns), &cfg, &mut cell_rng(1, "c")).unwrap();
-    let g = gate(Ok(&cmp), Direction::LowerIsBetter, &regression(10.0), &GateConfig::default());
+    let cmp = compare(
+        &cell(b, n, false, MetricKind::P95Ns),
+        &cfg,
+        &mut cell_rng(1, "c"),
+    )
+    .unwrap();
+    let g = gate(
+        Ok(&cmp),
+        Direction::LowerIsBetter,
+        &regression(10.0),
+        &GateConfig::default(),
+    );
     assert_eq!(g.verdict, Verdict::Inconclusive, "{g:?}");
     // Two rounds: too few.
-    let cmp = compare(&cell(vec![1.0, 1.1], vec![1.0, 1.05], false, MetricKind::P95Ns), &cfg, &mut cell_rng(1, "c")).unwrap();
-    let g = gate(Ok(&cmp), Direction::LowerIsBetter, &regression(10.0), &GateConfig::default());
+    let cmp = compare(
+        &cell(vec![1.0, 1.1], vec![1.0, 1.05], false, MetricKind::P95Ns),
+        &cfg,
+        &mut cell_rng(1, "c"),
+    )
+    .unwrap();
+    let g = gate(
+        Ok(&cmp),
+        Direction::LowerIsBetter,
+        &regression(10.0),
+        &GateConfig::default(),
+    );
     assert_eq!(g.verdict, Verdict::Inconclusive);
     assert!(g.reason.contains("too few rounds"), "{}", g.reason);
     // Empty side and NaN: no panic.
-    let e = compare(&cell(vec![], vec![1.0], false, MetricKind::P95Ns), &cfg, &mut cell_rng(1, "c")).unwrap_err();
-    let g = gate(Err(&e), Direction::LowerIsBetter, &regression(10.0), &GateConfig::default());
+    let e = compare(
+        &cell(vec![], vec![1.0], false, MetricKind::P95Ns),
+        &cfg,
+        &mut cell_rng(1, "c"),
+    )
+    .unwrap_err();
+    let g = gate(
+        Err(&e),
+        Direction::LowerIsBetter,
+        &regression(10.0),
+        &GateConfig::default(),
+    );
     assert_eq!(g.verdict, Verdict::Missing);
-    let e = compare(&cell(vec![1.0, f64::NAN], vec![1.0], false, MetricKind::P95Ns), &cfg, &mut cell_rng(1, "c")).unwrap_err();
+    let e = compare(
+        &cell(vec![1.0, f64::NAN], vec![1.0], false, MetricKind::P95Ns),
+        &cfg,
+        &mut cell_rng(1, "c"),
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("base value #1"), "{e}");
 }
 
@@ -158,9 +217,17 @@ fn calibration_helpers() {
         vec![Verdict::Inconclusive, Verdict::Pass],
         vec![],
     ]);
-    assert_eq!((fa.suites_with_alarm, fa.alarms, fa.inconclusive), (1, 1, 1));
+    assert_eq!(
+        (fa.suites_with_alarm, fa.alarms, fa.inconclusive),
+        (1, 1, 1)
+    );
     assert!((fa.suite_rate - 0.25).abs() < 1e-12 && (fa.cell_rate - 1.0 / 6.0).abs() < 1e-12);
-    let d = detection_rate(&[(10.0, Verdict::Regressed), (5.0, Verdict::Pass), (10.0, Verdict::Inconclusive), (5.0, Verdict::Regressed)]);
+    let d = detection_rate(&[
+        (10.0, Verdict::Regressed),
+        (5.0, Verdict::Pass),
+        (10.0, Verdict::Inconclusive),
+        (5.0, Verdict::Regressed),
+    ]);
     assert_eq!(d.len(), 2);
     assert_eq!((d[0].injected_pct, d[0].trials, d[0].detected), (5.0, 2, 1));
     assert_eq!(d[1].rate, 0.5);

@@ -58,7 +58,11 @@ pub fn required_speedup(p: f64, target: f64) -> Result<f64, AmdahlError> {
     check(p, target)?;
     let denom = 1.0 / target - (1.0 - p);
     if denom <= 0.0 {
-        let limit = if p < 1.0 { 1.0 / (1.0 - p) } else { f64::INFINITY };
+        let limit = if p < 1.0 {
+            1.0 / (1.0 - p)
+        } else {
+            f64::INFINITY
+        };
         return Err(AmdahlError::Unreachable { target, p, limit });
     }
     Ok(p / denom)

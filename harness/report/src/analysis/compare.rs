@@ -193,8 +193,7 @@ pub fn compare<R: Rng + ?Sized>(
         )
     } else {
         (
-            noise_floor_pct
-                .map(|cv| z * cv * (1.0 / base.n as f64 + 1.0 / new.n as f64).sqrt()),
+            noise_floor_pct.map(|cv| z * cv * (1.0 / base.n as f64 + 1.0 / new.n as f64).sqrt()),
             MdeFormula::Unpaired,
         )
     };

@@ -201,7 +201,12 @@ fn oriented(c: &Comparison, direction: Direction) -> (f64, Option<Interval>) {
     }
 }
 
-fn decide(c: &Comparison, direction: Direction, rule: &Rule, cfg: &GateConfig) -> (Verdict, String) {
+fn decide(
+    c: &Comparison,
+    direction: Direction,
+    rule: &Rule,
+    cfg: &GateConfig,
+) -> (Verdict, String) {
     let n = c.base.n.min(c.new.n);
     if n < cfg.min_rounds {
         return (
@@ -230,7 +235,10 @@ fn decide(c: &Comparison, direction: Direction, rule: &Rule, cfg: &GateConfig) -
     match rule.kind {
         super::gate::GateKind::Regression => {
             if gain < -t && sig && ci.hi < 0.0 {
-                return (Verdict::Regressed, format!("{stats}: worse than tolerance {t}%"));
+                return (
+                    Verdict::Regressed,
+                    format!("{stats}: worse than tolerance {t}%"),
+                );
             }
             if gain > t && sig && ci.lo > 0.0 {
                 return (Verdict::Improved, format!("{stats}: better beyond {t}%"));
@@ -242,7 +250,10 @@ fn decide(c: &Comparison, direction: Direction, rule: &Rule, cfg: &GateConfig) -
                 let why = if gain < -t { "beyond" } else { "CI reaches" };
                 return (
                     Verdict::Inconclusive,
-                    format!("{stats}: {why} tolerance {t}% without significance{}", short_rounds(c, cfg)),
+                    format!(
+                        "{stats}: {why} tolerance {t}% without significance{}",
+                        short_rounds(c, cfg)
+                    ),
                 );
             }
             (Verdict::Pass, format!("{stats}: within tolerance {t}%"))
@@ -258,7 +269,10 @@ fn decide(c: &Comparison, direction: Direction, rule: &Rule, cfg: &GateConfig) -
                 );
             }
             let why = if gain >= t {
-                format!("gain meets {t}% but is not significant{}", short_rounds(c, cfg))
+                format!(
+                    "gain meets {t}% but is not significant{}",
+                    short_rounds(c, cfg)
+                )
             } else {
                 format!("gain below {t}% but the CI reaches it")
             };

@@ -72,7 +72,7 @@ impl Default for AnalysisConfig {
             compare: CompareConfig::default(),
             gate: GateConfig::default(),
             correction: Correction::BenjaminiHochberg,
-            seed: 0x5eed_0f_7e1c,
+            seed: 0x5eed_7e1c,
             strict: false,
         }
     }
@@ -122,9 +122,16 @@ pub fn evaluate(cells: &[Cell], checks: &[Check], cfg: &AnalysisConfig) -> Evalu
     }
     let verdicts: Vec<GateVerdict> = checks
         .iter()
-        .map(|check| match check.cell.and_then(|i| cells.get(i).zip(comparisons.get(i))) {
-            Some((cell, cmp)) => gate(cmp.as_ref(), cell.metric.direction, &check.rule, &cfg.gate),
-            None => missing_gate(&check.rule, &cfg.gate),
+        .map(|check| {
+            match check
+                .cell
+                .and_then(|i| cells.get(i).zip(comparisons.get(i)))
+            {
+                Some((cell, cmp)) => {
+                    gate(cmp.as_ref(), cell.metric.direction, &check.rule, &cfg.gate)
+                }
+                None => missing_gate(&check.rule, &cfg.gate),
+            }
         })
         .collect();
     let outcome = Outcome::from_verdicts(&verdicts, cfg.strict);

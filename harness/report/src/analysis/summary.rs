@@ -138,7 +138,11 @@ mod tests {
 
     #[test]
     fn median_in_place_matches_summary() {
-        for v in [vec![3.0, 1.0], vec![5.0, 1.0, 4.0, 2.0, 3.0], vec![2.0, 9.0, 4.0, 7.0]] {
+        for v in [
+            vec![3.0, 1.0],
+            vec![5.0, 1.0, 4.0, 2.0, 3.0],
+            vec![2.0, 9.0, 4.0, 7.0],
+        ] {
             let m = median_in_place(&mut v.clone()).unwrap();
             assert_eq!(m, summarize(&v).unwrap().median);
         }

@@ -60,7 +60,8 @@ fn font_ready() -> Result<(), String> {
         plotters::style::register_font(FAMILY, FontStyle::Normal, FONT).is_ok()
             && plotters::style::register_font(FAMILY, FontStyle::Bold, FONT).is_ok()
     });
-    ok.then_some(()).ok_or_else(|| "embedded font is invalid".into())
+    ok.then_some(())
+        .ok_or_else(|| "embedded font is invalid".into())
 }
 
 fn emit<D: Draw>(d: &D, format: ChartFormat, out: &mut dyn io::Write) -> Result<(), ExportError> {
@@ -181,10 +182,15 @@ impl Draw for ChangeData<'_> {
         let mut lo = 0.0f64;
         let mut hi = 0.0f64;
         for r in &self.rows {
-            for v in [r.delta_pct, r.ci_pct.map(|c| c.lo), r.ci_pct.map(|c| c.hi), boundary(r)]
-                .into_iter()
-                .flatten()
-                .filter(|v| v.is_finite())
+            for v in [
+                r.delta_pct,
+                r.ci_pct.map(|c| c.lo),
+                r.ci_pct.map(|c| c.hi),
+                boundary(r),
+            ]
+            .into_iter()
+            .flatten()
+            .filter(|v| v.is_finite())
             {
                 lo = lo.min(v);
                 hi = hi.max(v);
@@ -240,8 +246,14 @@ impl Draw for ChangeData<'_> {
                 chart
                     .draw_series([
                         PathElement::new(vec![(ci.lo, y), (ci.hi, y)], color.stroke_width(3)),
-                        PathElement::new(vec![(ci.lo, y - 0.2), (ci.lo, y + 0.2)], color.stroke_width(2)),
-                        PathElement::new(vec![(ci.hi, y - 0.2), (ci.hi, y + 0.2)], color.stroke_width(2)),
+                        PathElement::new(
+                            vec![(ci.lo, y - 0.2), (ci.lo, y + 0.2)],
+                            color.stroke_width(2),
+                        ),
+                        PathElement::new(
+                            vec![(ci.hi, y - 0.2), (ci.hi, y + 0.2)],
+                            color.stroke_width(2),
+                        ),
                     ])
                     .map_err(e2s)?;
             }
@@ -279,7 +291,10 @@ impl Exporter for ChangeChart {
         let data = ChangeData {
             rows: report.rows.iter().collect(),
             width: self.width,
-            title: format!("{} — {} — change per cell", report.meta.label, report.meta.date),
+            title: format!(
+                "{} — {} — change per cell",
+                report.meta.label, report.meta.date
+            ),
         };
         if data.rows.is_empty() {
             return Err(ExportError::Empty {
@@ -355,9 +370,17 @@ impl Draw for ScalingData {
 
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult {
         area.fill(&WHITE).map_err(e2s)?;
-        let all: Vec<(f64, f64)> = self.lines.iter().flat_map(|(_, p)| p.iter().copied()).collect();
-        let (xmin, xmax) = all.iter().fold((f64::MAX, f64::MIN), |(a, b), (x, _)| (a.min(*x), b.max(*x)));
-        let (ymin, ymax) = all.iter().fold((f64::MAX, f64::MIN), |(a, b), (_, y)| (a.min(*y), b.max(*y)));
+        let all: Vec<(f64, f64)> = self
+            .lines
+            .iter()
+            .flat_map(|(_, p)| p.iter().copied())
+            .collect();
+        let (xmin, xmax) = all.iter().fold((f64::MAX, f64::MIN), |(a, b), (x, _)| {
+            (a.min(*x), b.max(*x))
+        });
+        let (ymin, ymax) = all.iter().fold((f64::MAX, f64::MIN), |(a, b), (_, y)| {
+            (a.min(*y), b.max(*y))
+        });
         // x is plotted as log2(x) on a linear axis so ticks land on powers of two (1 2 4 8 16 ...).
         let (lx0, lx1) = (xmin.log2() - 0.3, xmax.log2() + 0.3);
         let mut chart = ChartBuilder::on(area)
@@ -394,9 +417,14 @@ impl Draw for ScalingData {
                 ))
                 .map_err(e2s)?
                 .label(name.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3))
+                });
             chart
-                .draw_series(pts.iter().map(|(x, y)| Circle::new((x.log2(), *y), 5, color.filled())))
+                .draw_series(
+                    pts.iter()
+                        .map(|(x, y)| Circle::new((x.log2(), *y), 5, color.filled())),
+                )
                 .map_err(e2s)?;
         }
         chart
@@ -426,7 +454,11 @@ impl Exporter for ScalingChart {
             if self.fixed.iter().any(|(k, v)| p.params.get(k) != Some(v)) {
                 continue;
             }
-            let Some(x) = p.params.get(&self.x_param).and_then(|v| v.parse::<f64>().ok()) else {
+            let Some(x) = p
+                .params
+                .get(&self.x_param)
+                .and_then(|v| v.parse::<f64>().ok())
+            else {
                 continue;
             };
             if !(x > 0.0 && p.summary.median > 0.0) {
@@ -596,7 +628,11 @@ impl Draw for HeatData {
                     .color(&BLACK)
                     .pos(Pos::new(HPos::Center, VPos::Center));
                 chart
-                    .draw_series(std::iter::once(Text::new(text, (x0 + 0.5, y0 + 0.5), style)))
+                    .draw_series(std::iter::once(Text::new(
+                        text,
+                        (x0 + 0.5, y0 + 0.5),
+                        style,
+                    )))
                     .map_err(e2s)?;
             }
         }
@@ -618,7 +654,11 @@ fn sort_numeric(set: BTreeSet<String>) -> Vec<String> {
 fn diverging(gain: f64, span: f64) -> RGBColor {
     let t = (gain / span).clamp(-1.0, 1.0);
     let mix = |a: u8, b: u8, t: f64| (a as f64 + (b as f64 - a as f64) * t).round() as u8;
-    let (r, g, b) = if t >= 0.0 { (90, 180, 100) } else { (230, 90, 80) };
+    let (r, g, b) = if t >= 0.0 {
+        (90, 180, 100)
+    } else {
+        (230, 90, 80)
+    };
     let t = t.abs();
     RGBColor(mix(255, r, t), mix(255, g, t), mix(255, b, t))
 }
@@ -642,8 +682,7 @@ impl Exporter for HeatmapChart {
     fn export(&self, report: &Report, out: &mut dyn io::Write) -> Result<(), ExportError> {
         // (x value, y value, number, label, gain or raw value)
         let mut raw: Vec<(String, String, f64, String, f64)> = Vec::new();
-        let title;
-        match &self.value {
+        let title = match &self.value {
             HeatValue::Delta { metric, gate } => {
                 for r in &report.rows {
                     let Some(m) = r.metric.as_ref().filter(|m| &m.name == metric) else {
@@ -652,20 +691,26 @@ impl Exporter for HeatmapChart {
                     if gate.as_ref().is_some_and(|g| g != &r.gate_id) {
                         continue;
                     }
-                    let (Some(x), Some(y), Some(d)) =
-                        (r.params.get(&self.x_param), r.params.get(&self.y_param), r.delta_pct)
-                    else {
+                    let (Some(x), Some(y), Some(d)) = (
+                        r.params.get(&self.x_param),
+                        r.params.get(&self.y_param),
+                        r.delta_pct,
+                    ) else {
                         continue;
                     };
-                    let gain = if m.direction == Direction::HigherIsBetter { d } else { -d };
+                    let gain = if m.direction == Direction::HigherIsBetter {
+                        d
+                    } else {
+                        -d
+                    };
                     raw.push((x.clone(), y.clone(), d, format!("{d:+.1}%"), gain));
                 }
-                title = format!(
+                format!(
                     "change of {metric}{} — {} x {}",
                     gate.as_ref().map(|g| format!(" ({g})")).unwrap_or_default(),
                     self.y_param,
                     self.x_param
-                );
+                )
             }
             HeatValue::Median {
                 scenario,
@@ -673,28 +718,41 @@ impl Exporter for HeatmapChart {
                 metric,
             } => {
                 for p in &report.points {
-                    if &p.scenario != scenario || &p.contender != contender || &p.metric.name != metric {
+                    if &p.scenario != scenario
+                        || &p.contender != contender
+                        || &p.metric.name != metric
+                    {
                         continue;
                     }
-                    let (Some(x), Some(y)) = (p.params.get(&self.x_param), p.params.get(&self.y_param)) else {
+                    let (Some(x), Some(y)) =
+                        (p.params.get(&self.x_param), p.params.get(&self.y_param))
+                    else {
                         continue;
                     };
                     let v = p.summary.median;
                     raw.push((x.clone(), y.clone(), v, human(v, &p.metric.unit), v));
                 }
-                title = format!("{metric} — {contender} — {scenario} — {} x {}", self.y_param, self.x_param);
+                format!(
+                    "{metric} — {contender} — {scenario} — {} x {}",
+                    self.y_param, self.x_param
+                )
             }
-        }
+        };
         if raw.is_empty() {
             return Err(ExportError::Empty {
                 what: "heatmap".into(),
-                why: format!("no values with both `{}` and `{}` params", self.x_param, self.y_param),
+                why: format!(
+                    "no values with both `{}` and `{}` params",
+                    self.x_param, self.y_param
+                ),
             });
         }
         let xs = sort_numeric(raw.iter().map(|r| r.0.clone()).collect());
         let ys = sort_numeric(raw.iter().map(|r| r.1.clone()).collect());
         let span = raw.iter().map(|r| r.4.abs()).fold(5.0f64, f64::max);
-        let (lo, hi) = raw.iter().fold((f64::MAX, f64::MIN), |(a, b), r| (a.min(r.4), b.max(r.4)));
+        let (lo, hi) = raw
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(a, b), r| (a.min(r.4), b.max(r.4)));
         let mut cells = BTreeMap::new();
         for (x, y, v, label, g) in raw {
             let i = xs.iter().position(|s| *s == x).unwrap_or(0);

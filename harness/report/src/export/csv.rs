@@ -37,7 +37,9 @@ const HEADER: [&str; 22] = [
 ];
 
 fn opt(v: Option<f64>) -> String {
-    v.filter(|v| v.is_finite()).map(|v| v.to_string()).unwrap_or_default()
+    v.filter(|v| v.is_finite())
+        .map(|v| v.to_string())
+        .unwrap_or_default()
 }
 
 fn json_word<T: serde::Serialize>(v: &T) -> String {

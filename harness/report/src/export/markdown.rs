@@ -74,8 +74,16 @@ fn notes_block(r: &Report, top: usize, s: &mut String) {
     let width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
     for (row, label) in tops.iter().zip(&labels) {
         let unit = row.metric.as_ref().map(|m| m.unit.as_str()).unwrap_or("");
-        let old = row.base.as_ref().map(|b| human(b.median, unit)).unwrap_or_default();
-        let new = row.new.as_ref().map(|n| human(n.median, unit)).unwrap_or_default();
+        let old = row
+            .base
+            .as_ref()
+            .map(|b| human(b.median, unit))
+            .unwrap_or_default();
+        let new = row
+            .new
+            .as_ref()
+            .map(|n| human(n.median, unit))
+            .unwrap_or_default();
         let pad = width - label.chars().count() + 1;
         s.push_str(&format!(
             "- {label}{:pad$}{old} → {new}  ({})\n",
@@ -241,7 +249,11 @@ fn full_table(r: &Report, s: &mut String) {
             TableRow {
                 gate: esc(&row.gate_id),
                 cell: esc(&label),
-                metric: row.metric.as_ref().map(|m| m.name.clone()).unwrap_or_default(),
+                metric: row
+                    .metric
+                    .as_ref()
+                    .map(|m| m.name.clone())
+                    .unwrap_or_default(),
                 base: side(&row.base),
                 new: side(&row.new),
                 delta: pct(row.delta_pct),

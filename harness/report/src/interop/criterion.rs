@@ -192,7 +192,10 @@ pub fn list_criterion_baselines(root: &Path) -> Result<Vec<String>, InteropError
 pub fn import_criterion(root: &Path, baseline: &str) -> Result<ImportedBaseline, InteropError> {
     let dirs = baseline_dirs(root)?;
     let mut benchmarks = Vec::new();
-    for dir in dirs.iter().filter(|d| d.file_name().and_then(|n| n.to_str()) == Some(baseline)) {
+    for dir in dirs
+        .iter()
+        .filter(|d| d.file_name().and_then(|n| n.to_str()) == Some(baseline))
+    {
         benchmarks.push(import_one(root, dir)?);
     }
     if benchmarks.is_empty() {
@@ -226,13 +229,18 @@ fn import_one(root: &Path, dir: &Path) -> Result<ImportedBenchmark, InteropError
                 ),
             });
         }
-        if let Some(i) = sample.iters.iter().position(|n| !(*n > 0.0)) {
+        if let Some(i) = sample.iters.iter().position(|n| n.is_nan() || *n <= 0.0) {
             return Err(InteropError::BadSample {
                 path: sample_path,
                 message: format!("iters[{i}] is not a positive count"),
             });
         }
-        let values = sample.times.iter().zip(&sample.iters).map(|(t, n)| t / n).collect();
+        let values = sample
+            .times
+            .iter()
+            .zip(&sample.iters)
+            .map(|(t, n)| t / n)
+            .collect();
         (sample.sampling_mode.unwrap_or_default(), values)
     } else {
         (String::new(), Vec::new())

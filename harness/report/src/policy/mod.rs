@@ -235,10 +235,7 @@ impl Policy {
     /// Parse and validate a policy. `origin` (usually the file path) prefixes error messages.
     pub fn from_toml(text: &str, origin: &str) -> Result<Policy, PolicyError> {
         let raw: RawPolicy = toml::from_str(text).map_err(|e| {
-            let (line, column) = e
-                .span()
-                .map(|s| line_col(text, s.start))
-                .unwrap_or((1, 1));
+            let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
             PolicyError::Parse {
                 origin: origin.into(),
                 line,
@@ -437,7 +434,8 @@ impl Ctx<'_> {
                 .collect::<Option<Vec<_>>>()
                 .filter(|v| !v.is_empty())
                 .ok_or_else(|| {
-                    let msg = format!("selector `{key}` needs a non-empty list of numbers or strings");
+                    let msg =
+                        format!("selector `{key}` needs a non-empty list of numbers or strings");
                     self.invalid(id, at, msg)
                 })?;
             return Ok(Selector::OneOf {

@@ -270,13 +270,19 @@ fn selector_ok(sel: &Selector, s: &Series) -> bool {
             })
         }),
         Selector::AtLeast { param, bound } => {
-            match (s.params.get(param).and_then(|v| num(v)), bound_value(bound, s)) {
+            match (
+                s.params.get(param).and_then(|v| num(v)),
+                bound_value(bound, s),
+            ) {
                 (Some(v), Some(b)) => v >= b,
                 _ => false,
             }
         }
         Selector::AtMost { param, bound } => {
-            match (s.params.get(param).and_then(|v| num(v)), bound_value(bound, s)) {
+            match (
+                s.params.get(param).and_then(|v| num(v)),
+                bound_value(bound, s),
+            ) {
                 (Some(v), Some(b)) => v <= b,
                 _ => false,
             }

@@ -31,7 +31,10 @@ pub fn series(
         run: "run-2025-11-21".into(),
         scenario: scenario.into(),
         contender: contender.into(),
-        features: features.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>(),
+        features: features
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<BTreeSet<_>>(),
         params: params
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
@@ -68,7 +71,14 @@ pub fn sample_run() -> Vec<Series> {
             ("cap", "64".to_string()),
         ];
         let base = 8.0e6 * fanout as f64 / 4.0;
-        out.push(series("edge", "ron-bus", &[], &p, d, lognormal(&mut rng, base, 0.02, rounds)));
+        out.push(series(
+            "edge",
+            "ron-bus",
+            &[],
+            &p,
+            d,
+            lognormal(&mut rng, base, 0.02, rounds),
+        ));
         out.push(series(
             "edge",
             "ron-bus",
@@ -113,10 +123,38 @@ pub fn sample_run() -> Vec<Series> {
     }
     // B4: latency scenario, coalescing: throughput +6%, p95 +25% (regression beyond 10%).
     let p = [("fanout", "4".to_string()), ("cap", "128".to_string())];
-    out.push(series("latency", "ron-bus", &[], &p, d, lognormal(&mut rng, 9.0e6, 0.01, rounds)));
-    out.push(series("latency", "ron-bus", &["bus_coalesce"], &p, d, lognormal(&mut rng, 9.54e6, 0.01, rounds)));
+    out.push(series(
+        "latency",
+        "ron-bus",
+        &[],
+        &p,
+        d,
+        lognormal(&mut rng, 9.0e6, 0.01, rounds),
+    ));
+    out.push(series(
+        "latency",
+        "ron-bus",
+        &["bus_coalesce"],
+        &p,
+        d,
+        lognormal(&mut rng, 9.54e6, 0.01, rounds),
+    ));
     let p95 = MetricKind::P95Ns;
-    out.push(series("latency", "ron-bus", &[], &p, p95, lognormal(&mut rng, 2400.0, 0.02, rounds)));
-    out.push(series("latency", "ron-bus", &["bus_coalesce"], &p, p95, lognormal(&mut rng, 3000.0, 0.02, rounds)));
+    out.push(series(
+        "latency",
+        "ron-bus",
+        &[],
+        &p,
+        p95,
+        lognormal(&mut rng, 2400.0, 0.02, rounds),
+    ));
+    out.push(series(
+        "latency",
+        "ron-bus",
+        &["bus_coalesce"],
+        &p,
+        p95,
+        lognormal(&mut rng, 3000.0, 0.02, rounds),
+    ));
     out
 }
