@@ -206,8 +206,14 @@ impl ReloadCounters {
             c
         };
         ReloadCounters {
-            reloads: reg("config_reloads_total", "Config changes applied (the generation)"),
-            errors: reg("config_reload_errors_total", "Config files that failed to parse"),
+            reloads: reg(
+                "config_reloads_total",
+                "Config changes applied (the generation)",
+            ),
+            errors: reg(
+                "config_reload_errors_total",
+                "Config files that failed to parse",
+            ),
         }
     }
 }
@@ -280,7 +286,10 @@ async fn watch_config(
 /// 10,000 synthetic series in the process registry (`RON_METRICS_LOAD=large`).
 fn register_large_registry() {
     let vec = IntCounterVec::new(
-        Opts::new("synthetic_load_total", "Synthetic series for exposition load tests"),
+        Opts::new(
+            "synthetic_load_total",
+            "Synthetic series for exposition load tests",
+        ),
         &["shard", "series"],
     )
     .expect("static metric opts");

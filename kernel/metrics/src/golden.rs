@@ -136,7 +136,9 @@ impl GoldenSnapshot {
         }
         GoldenSnapshot {
             rejected,
-            service_restarts: self.service_restarts.saturating_sub(earlier.service_restarts),
+            service_restarts: self
+                .service_restarts
+                .saturating_sub(earlier.service_restarts),
             scrapes: self.scrapes.saturating_sub(earlier.scrapes),
             amnesia: self.amnesia,
         }
@@ -217,8 +219,7 @@ pub fn golden() -> &'static GoldenMetrics {
             "Requests and connections refused by the exposer, by reason",
             &["reason"],
         );
-        let rejected =
-            RejectReason::ALL.map(|r| rejected_total.with_label_values(&[r.as_str()]));
+        let rejected = RejectReason::ALL.map(|r| rejected_total.with_label_values(&[r.as_str()]));
         let pair = [PLACEHOLDER_LABEL, PLACEHOLDER_LABEL];
         let g = GoldenMetrics {
             service_restarts_total: counter_vec(
@@ -268,7 +269,9 @@ pub fn golden() -> &'static GoldenMetrics {
         };
         // Pre-create the zero series so every family is present from the first scrape.
         g.pq_kex_failures_total.with_label_values(&pair).inc_by(0);
-        g.pq_verify_failures_total.with_label_values(&pair).inc_by(0);
+        g.pq_verify_failures_total
+            .with_label_values(&pair)
+            .inc_by(0);
         g.zk_verify_failures_total
             .with_label_values(&[PLACEHOLDER_LABEL])
             .inc_by(0);

@@ -37,7 +37,9 @@ pub enum HealthError {
     #[error("unknown readiness gate {0:?}; register it with HealthState::register_gate first")]
     UnknownGate(String),
     /// `services_ok` follows the service reports; it cannot be set directly.
-    #[error("readiness gate \"services_ok\" is derived; report services with HealthState::set_service")]
+    #[error(
+        "readiness gate \"services_ok\" is derived; report services with HealthState::set_service"
+    )]
     DerivedGate,
 }
 
@@ -237,8 +239,14 @@ mod tests {
             h.set_gate("confg_loaded", true),
             Err(HealthError::UnknownGate("confg_loaded".into()))
         );
-        assert_eq!(h.set_gate(GATE_SERVICES_OK, true), Err(HealthError::DerivedGate));
-        assert_eq!(h.register_gate(GATE_SERVICES_OK), Err(HealthError::DerivedGate));
+        assert_eq!(
+            h.set_gate(GATE_SERVICES_OK, true),
+            Err(HealthError::DerivedGate)
+        );
+        assert_eq!(
+            h.register_gate(GATE_SERVICES_OK),
+            Err(HealthError::DerivedGate)
+        );
     }
 
     #[test]
@@ -274,7 +282,10 @@ mod tests {
         let body = ReadinessResponse::from_snapshot(&h.snapshot(), 7).to_json();
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(v["degraded"], true);
-        assert_eq!(v["missing"], serde_json::json!(["config_loaded", "services_ok"]));
+        assert_eq!(
+            v["missing"],
+            serde_json::json!(["config_loaded", "services_ok"])
+        );
         assert_eq!(v["retry_after"], 7);
         let since = v["since"].as_str().unwrap();
         assert!(OffsetDateTime::parse(since, &Rfc3339).is_ok(), "{since}");

@@ -2,7 +2,7 @@
 //! per-thread buffered counters, readiness state and a hardened HTTP exposer.
 //!
 //! * [`registry()`]: the process registry. Every family of this crate is registered in it
-//!   exactly once (through a [`OnceLock`](std::sync::OnceLock)); callers get cloned or
+//!   exactly once (through a `std::sync::OnceLock`); callers get cloned or
 //!   `'static` handles and never register again.
 //! * [`bus()`]: the bus families that `ron-bus` increments; [`tls`] buffers hot-path
 //!   increments per thread (the `metrics_buf` behaviour).
@@ -144,7 +144,10 @@ mod tests {
             "zk_verify_failures_total",
             "zk_proof_latency_seconds",
         ] {
-            assert!(names.iter().any(|n| n == want), "{want} missing from {names:?}");
+            assert!(
+                names.iter().any(|n| n == want),
+                "{want} missing from {names:?}"
+            );
         }
     }
 
@@ -155,14 +158,16 @@ mod tests {
         let les: Vec<&str> = text
             .lines()
             .filter(|l| {
-                l.starts_with("request_latency_seconds_bucket")
-                    && l.contains("route=\"/healthz\"")
+                l.starts_with("request_latency_seconds_bucket") && l.contains("route=\"/healthz\"")
             })
             .filter_map(|l| l.split("le=\"").nth(1)?.split('"').next())
             .collect();
         assert_eq!(
             les,
-            ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf"]
+            [
+                "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10",
+                "+Inf"
+            ]
         );
     }
 

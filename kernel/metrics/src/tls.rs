@@ -37,7 +37,7 @@
 //!
 //! # Representation
 //!
-//! Each thread owns one [`Cells`] (shared with the pump through an `Arc` in a global list):
+//! Each thread owns one `Cells` value (shared with the pump through an `Arc` in a global list):
 //! `totals[i]` is the running total of counter `i` *written only by the owning thread*
 //! (a plain load + store, no read-modify-write, so an increment costs a few ns);
 //! `flushed[i]` is the part of `totals[i]` already added to the shared counter. Any thread
@@ -287,7 +287,10 @@ pub fn add(c: BusCounter, n: u64) {
     let buffered = LOCAL.try_with(|local| {
         let cell = &local.cells.totals[c.index()];
         // Only this thread writes `totals`, so load + store cannot lose an update.
-        cell.store(cell.load(Ordering::Relaxed).wrapping_add(n), Ordering::Relaxed);
+        cell.store(
+            cell.load(Ordering::Relaxed).wrapping_add(n),
+            Ordering::Relaxed,
+        );
         let calls = local.calls.get() + 1;
         if calls >= local.threshold {
             local.calls.set(0);

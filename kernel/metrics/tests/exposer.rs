@@ -47,7 +47,10 @@ async fn readyz_is_503_with_retry_after_until_every_gate_holds() {
     r.assert_hygiene();
     let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
     assert_eq!(v["degraded"], true);
-    assert_eq!(v["missing"], serde_json::json!(["config_loaded", "services_ok"]));
+    assert_eq!(
+        v["missing"],
+        serde_json::json!(["config_loaded", "services_ok"])
+    );
     assert_eq!(v["retry_after"], 7);
 
     health.set_gate(GATE_CONFIG_LOADED, true).unwrap();
@@ -105,9 +108,15 @@ async fn other_methods_get_405_with_allow() {
             // HEAD responses carry no body, so parse only the head.
             assert!(text.starts_with("HTTP/1.1 405"), "{method} {path}: {text}");
             let head = text.to_ascii_lowercase();
-            assert!(head.contains("\r\nallow: get\r\n"), "{method} {path}: {text}");
+            assert!(
+                head.contains("\r\nallow: get\r\n"),
+                "{method} {path}: {text}"
+            );
             assert!(head.contains("\r\ncache-control: no-store\r\n"), "{text}");
-            assert!(head.contains("\r\nx-content-type-options: nosniff\r\n"), "{text}");
+            assert!(
+                head.contains("\r\nx-content-type-options: nosniff\r\n"),
+                "{text}"
+            );
         }
     }
     assert!(rejected(RejectReason::MethodNotAllowed) >= before + 18);
@@ -210,7 +219,10 @@ async fn dribbling_headers_are_dropped_at_the_read_timeout() {
     for i in 0..60 {
         // 60 lines over ~6 s; the server gives up after 0.3 s.
         tokio::time::sleep(Duration::from_millis(100)).await;
-        if s.write_all(format!("X-Slow-{i}: 1\r\n").as_bytes()).await.is_err() {
+        if s.write_all(format!("X-Slow-{i}: 1\r\n").as_bytes())
+            .await
+            .is_err()
+        {
             sent_all = false;
             break;
         }
@@ -218,7 +230,10 @@ async fn dribbling_headers_are_dropped_at_the_read_timeout() {
             // By now (~1 s) the server has closed; a read sees EOF or a reset.
             let mut buf = [0u8; 64];
             let n = tokio::time::timeout(STEP, s.read(&mut buf)).await.unwrap();
-            assert!(matches!(n, Ok(0) | Err(_)), "server answered a slow loris: {n:?}");
+            assert!(
+                matches!(n, Ok(0) | Err(_)),
+                "server answered a slow loris: {n:?}"
+            );
             sent_all = false;
             break;
         }

@@ -32,10 +32,15 @@ fn families(text: &str) -> BTreeMap<String, String> {
 }
 
 fn samples(text: &str) -> impl Iterator<Item = &str> {
-    text.lines().filter(|l| !l.is_empty() && !l.starts_with('#'))
+    text.lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
 }
 
-async fn scrape() -> (String, tokio::task::JoinHandle<()>, Arc<ron_metrics::Metrics>) {
+async fn scrape() -> (
+    String,
+    tokio::task::JoinHandle<()>,
+    Arc<ron_metrics::Metrics>,
+) {
     let (metrics, task, addr) = start(ExposerConfig::default(), Arc::new(HealthState::new())).await;
     // Exercise a route so request_latency_seconds has a non-zero series too.
     assert_eq!(request(addr, "GET", "/healthz").await.status, 200);
@@ -61,7 +66,12 @@ async fn suffixes_base_labels_and_required_families() {
     }
 
     for line in samples(&text) {
-        for label in ["service=\"svc-test\"", "instance=\"test-1\"", "build_version=\"v9.9.9\"", "amnesia=\""] {
+        for label in [
+            "service=\"svc-test\"",
+            "instance=\"test-1\"",
+            "build_version=\"v9.9.9\"",
+            "amnesia=\"",
+        ] {
             assert!(line.contains(label), "{label} missing on: {line}");
         }
     }
@@ -97,7 +107,10 @@ async fn suffixes_base_labels_and_required_families() {
         assert!(line.ends_with(" 0"), "non-zero PQ/ZK series: {line}");
     }
     // service_restarts_total keeps its own service label (the restarted service).
-    assert!(text.contains("service_restarts_total{instance=\"test-1\""), "{text}");
+    assert!(
+        text.contains("service_restarts_total{instance=\"test-1\""),
+        "{text}"
+    );
     task.abort();
 }
 
@@ -149,7 +162,11 @@ async fn promtool_accepts_the_exposition() {
         String::from_utf8_lossy(&out.stderr)
     );
     // Exit 1: parse error; 3: lint findings only.
-    assert_ne!(out.status.code(), Some(1), "promtool could not parse:\n{report}");
+    assert_ne!(
+        out.status.code(),
+        Some(1),
+        "promtool could not parse:\n{report}"
+    );
     let unexpected: Vec<&str> = report
         .lines()
         .map(str::trim)

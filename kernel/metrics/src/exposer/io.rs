@@ -80,7 +80,10 @@ impl<T> TimedIo<T> {
     fn read_deadline(&self) -> Instant {
         match self.phase {
             Phase::Awaiting { since, fresh: true } => since + self.deadlines.read,
-            Phase::Awaiting { since, fresh: false } => since + self.deadlines.idle,
+            Phase::Awaiting {
+                since,
+                fresh: false,
+            } => since + self.deadlines.idle,
             Phase::Reading { started } => started + self.deadlines.read,
         }
     }

@@ -18,7 +18,7 @@
 //! (except the 400/431 that hyper itself writes for unparsable or oversized heads). Slow
 //! clients are dropped by the read, write and idle deadlines (see [`ExposerConfig`]).
 //! Every refusal is counted in `rejected_total{reason}` (see
-//! [`RejectReason`](crate::RejectReason)).
+//! [`RejectReason`]).
 
 mod io;
 mod routes;
@@ -81,7 +81,9 @@ impl ExposerConfig {
             ));
         }
         if self.max_connections == 0 {
-            return Err(ServeError::InvalidConfig("max_connections must be at least 1"));
+            return Err(ServeError::InvalidConfig(
+                "max_connections must be at least 1",
+            ));
         }
         Ok(())
     }

@@ -101,7 +101,8 @@ pub(crate) fn handle(req: Request<Incoming>, shared: &Shared) -> Resp {
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method not allowed: use GET\n",
             );
-            r.headers_mut().insert(ALLOW, HeaderValue::from_static("GET"));
+            r.headers_mut()
+                .insert(ALLOW, HeaderValue::from_static("GET"));
             r
         }
         Some(_) if body => reject(
@@ -151,6 +152,7 @@ fn readyz(shared: &Shared) -> Resp {
         return response(StatusCode::OK, JSON, body);
     }
     let mut resp = response(StatusCode::SERVICE_UNAVAILABLE, JSON, body);
-    resp.headers_mut().insert(RETRY_AFTER, HeaderValue::from(retry));
+    resp.headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from(retry));
     resp
 }

@@ -31,7 +31,11 @@ impl Reply {
     /// The hygiene headers every response must carry.
     pub fn assert_hygiene(&self) {
         assert_eq!(self.header("cache-control"), Some("no-store"), "{self:?}");
-        assert_eq!(self.header("x-content-type-options"), Some("nosniff"), "{self:?}");
+        assert_eq!(
+            self.header("x-content-type-options"),
+            Some("nosniff"),
+            "{self:?}"
+        );
     }
 }
 
