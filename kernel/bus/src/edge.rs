@@ -58,16 +58,10 @@ impl SubState {
         true
     }
 
-    /// Takes and wakes the parked waker, if any.
+    /// Takes and wakes the parked waker, if any; `true` if there was one.
     pub(crate) fn wake(&self) -> bool {
         let w = lock(&self.waker).take();
-        match w {
-            Some(w) => {
-                w.wake();
-                true
-            }
-            None => false,
-        }
+        w.map(Waker::wake).is_some()
     }
 }
 
@@ -109,7 +103,10 @@ impl Registry {
             // publisher only reads a cache line the subscriber is not writing.
             if s.pending.load(Ordering::Relaxed) || s.pending.swap(true, Ordering::AcqRel) {
                 suppressed += 1;
-            } else if s.wake() {
+            } else {
+                // The 0 -> 1 edge is the notification: it wakes the parked waker if there is
+                // one, or makes a subscriber about to park look again.
+                s.wake();
                 sent += 1;
             }
         }

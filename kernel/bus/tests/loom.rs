@@ -115,3 +115,24 @@ fn async_recv_is_woken_by_publish() {
         assert_eq!(r.join().unwrap(), Ok(9));
     });
 }
+
+/// `bus_edge_notify`: the subscriber drains, clears its pending flag, re-checks and parks;
+/// a publish racing with any step of that must still wake it (A1 risk: lost wake).
+#[cfg(feature = "bus_edge_notify")]
+#[test]
+fn edge_drain_after_clear_never_loses_a_wake() {
+    loom::model(|| {
+        let bus = Bus::new(4);
+        let mut rx = bus.subscribe();
+        let r = thread::spawn(move || {
+            let a = rx.blocking_recv();
+            let b = rx.blocking_recv();
+            (a, b)
+        });
+        bus.publish(1u64);
+        bus.publish(2u64);
+        let (a, b) = r.join().unwrap();
+        assert_eq!((a, b), (Ok(1), Ok(2)));
+        drop(bus);
+    });
+}
