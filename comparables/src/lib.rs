@@ -65,6 +65,12 @@ pub trait Publisher: Send + 'static {
     fn publish_batch(&mut self, msgs: &[Msg]) -> usize {
         msgs.iter().map(|m| self.publish(*m)).sum()
     }
+    /// Sends a message tagged with topic bits. Contenders without topic filtering send it
+    /// to everyone (subscribers then filter in user code).
+    fn publish_topic(&mut self, msg: Msg, topic: u64) -> usize {
+        let _ = topic;
+        self.publish(msg)
+    }
 }
 
 /// The receiving half of a contender.
@@ -89,8 +95,40 @@ pub trait Contender: 'static {
     type Tx: Publisher;
     /// Subscriber handle.
     type Rx: Subscriber;
+    /// Whether subscribers can filter by topic inside the channel (ron-bus `bus_interest`).
+    const NATIVE_TOPICS: bool = false;
     /// Builds a channel of capacity `cap` with `fanout` subscribers attached before any send.
     fn channel(cap: usize, fanout: usize) -> (Self::Tx, Vec<Self::Rx>);
+    /// Like [`Contender::channel`], with every subscriber interested only in `mask`'s topics.
+    /// Contenders without topic filtering ignore the mask.
+    fn channel_with_interest(cap: usize, fanout: usize, mask: u64) -> (Self::Tx, Vec<Self::Rx>) {
+        let _ = mask;
+        Self::channel(cap, fanout)
+    }
+}
+
+/// The ron-bus feature flags this build was compiled with, joined by `+` (`default` when
+/// none): benchmark ids carry it so runs of different builds never collide.
+pub fn features_label() -> String {
+    let on: Vec<&str> = [
+        ("bus_edge_notify", cfg!(feature = "bus_edge_notify")),
+        ("bus_batch", cfg!(feature = "bus_batch")),
+        ("bus_autotune_cap", cfg!(feature = "bus_autotune_cap")),
+        ("metrics_buf", cfg!(feature = "metrics_buf")),
+        ("bus_soa", cfg!(feature = "bus_soa")),
+        ("bus_interest", cfg!(feature = "bus_interest")),
+        ("bus_coalesce", cfg!(feature = "bus_coalesce")),
+        ("local_dispatch", cfg!(feature = "local_dispatch")),
+    ]
+    .iter()
+    .filter(|(_, on)| *on)
+    .map(|(name, _)| *name)
+    .collect();
+    if on.is_empty() {
+        "default".to_string()
+    } else {
+        on.join("+")
+    }
 }
 
 /// Receives the concrete contender type from [`ContenderId::visit`].

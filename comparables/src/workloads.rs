@@ -96,6 +96,29 @@ pub enum SendMode {
     Single,
     /// One `publish_batch` per burst (ron-bus `publish_many` with `bus_batch`).
     Batch,
+    /// One `publish_topic` per message; ~30% of messages carry the subscribers' topic.
+    MixedTopic,
+}
+
+/// How subscribers read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DrainMode {
+    /// One blocking receive per message (the classic subscriber).
+    Blocking,
+    /// Drain with `try_recv` until empty, then one blocking receive (the edge-drain loop
+    /// that `bus_edge_notify` is built for).
+    Edge,
+}
+
+/// Topic bit every `mixed_topic` subscriber is interested in.
+pub const RELEVANT_TOPIC: u64 = 0b01;
+/// Topic bit of the other 70% of `mixed_topic` messages.
+pub const OTHER_TOPIC: u64 = 0b10;
+
+/// Whether message `seq` of a `mixed_topic` stream is relevant (3 in 10).
+#[inline]
+pub fn is_relevant(seq: u64) -> bool {
+    seq % 10 < 3
 }
 
 /// `burst_fanout`: the publisher sends `bursts` bursts of `burst` messages to `fanout`
@@ -120,12 +143,39 @@ pub fn batched<C: Contender>(p: BurstParams) -> Sample {
     run_fanout::<C>(p, SendMode::Batch)
 }
 
+/// `edge`: `burst_fanout` with edge-drain subscribers ([`DrainMode::Edge`]).
+pub fn edge<C: Contender>(p: BurstParams) -> Sample {
+    run(
+        p,
+        SendMode::Single,
+        DrainMode::Edge,
+        C::channel(p.cap, p.fanout),
+    )
+}
+
+/// `mixed_topic`: a stream where ~30% of messages are relevant to the subscribers. With
+/// native topic filtering (ron-bus `bus_interest`) the bus skips the rest; otherwise every
+/// subscriber receives everything and filters in user code. `published` counts relevant
+/// messages and deliveries count relevant messages received, so both modes are comparable.
+pub fn mixed_topic<C: Contender>(p: BurstParams) -> Sample {
+    let ch = C::channel_with_interest(p.cap, p.fanout, RELEVANT_TOPIC);
+    run(p, SendMode::MixedTopic, DrainMode::Blocking, ch)
+}
+
 /// Per-subscriber progress (delivered + lagged so far), one cache line each: subscribers
 /// store to their own line only; the publisher reads them while it waits for the epoch.
 type Progress = Arc<[CachePadded<AtomicU64>]>;
 
 fn run_fanout<C: Contender>(p: BurstParams, mode: SendMode) -> Sample {
-    let (mut tx, rxs) = C::channel(p.cap, p.fanout);
+    run(p, mode, DrainMode::Blocking, C::channel(p.cap, p.fanout))
+}
+
+fn run<P: Publisher, R: Subscriber>(
+    p: BurstParams,
+    mode: SendMode,
+    drain_mode: DrainMode,
+    (mut tx, rxs): (P, Vec<R>),
+) -> Sample {
     let progress: Progress = (0..p.fanout)
         .map(|_| CachePadded::new(AtomicU64::new(0)))
         .collect();
@@ -136,16 +186,19 @@ fn run_fanout<C: Contender>(p: BurstParams, mode: SendMode) -> Sample {
         .map(|(i, rx)| {
             let start_line = Arc::clone(&start_line);
             let progress = Arc::clone(&progress);
-            std::thread::spawn(move || drain(rx, &start_line, &progress[i]))
+            let mixed = mode == SendMode::MixedTopic;
+            std::thread::spawn(move || drain(rx, drain_mode, mixed, &start_line, &progress[i]))
         })
         .collect();
     let batch: Vec<Msg> = match mode {
         SendMode::Batch => (0..p.burst).map(|i| Msg { seq: i, sent_ns: 0 }).collect(),
-        SendMode::Single => Vec::new(),
+        SendMode::Single | SendMode::MixedTopic => Vec::new(),
     };
     start_line.wait();
     let start = Instant::now();
     let mut seq = 0u64;
+    // Messages each subscriber is owed (all of them, or only the relevant ones).
+    let mut owed = 0u64;
     for _ in 0..p.bursts {
         match mode {
             SendMode::Single => {
@@ -153,16 +206,31 @@ fn run_fanout<C: Contender>(p: BurstParams, mode: SendMode) -> Sample {
                     tx.publish(Msg { seq, sent_ns: 0 });
                     seq += 1;
                 }
+                owed = seq;
             }
             SendMode::Batch => {
                 tx.publish_batch(&batch);
                 seq += p.burst;
+                owed = seq;
+            }
+            SendMode::MixedTopic => {
+                for _ in 0..p.burst {
+                    let relevant = is_relevant(seq);
+                    let topic = if relevant {
+                        RELEVANT_TOPIC
+                    } else {
+                        OTHER_TOPIC
+                    };
+                    tx.publish_topic(Msg { seq, sent_ns: 0 }, topic);
+                    owed += u64::from(relevant);
+                    seq += 1;
+                }
             }
         }
         if p.pub_yield {
             std::thread::yield_now();
         }
-        wait_for_epoch(&progress, seq);
+        wait_for_epoch(&progress, owed);
     }
     let elapsed_ns = duration_ns(start.elapsed());
     drop(tx); // closes the channel: subscribers see Closed and exit
@@ -172,7 +240,7 @@ fn run_fanout<C: Contender>(p: BurstParams, mode: SendMode) -> Sample {
         .collect();
     Sample {
         elapsed_ns,
-        published: seq,
+        published: owed,
         subs,
     }
 }
@@ -191,12 +259,28 @@ fn wait_for_epoch(progress: &[CachePadded<AtomicU64>], target: u64) {
     }
 }
 
-fn drain<R: Subscriber>(mut rx: R, start_line: &Barrier, progress: &AtomicU64) -> SubCounts {
+/// A subscriber thread: counts relevant deliveries (every message is relevant except in
+/// `mixed_topic`, where user-code filtering drops the rest) and lag, publishing its progress.
+fn drain<R: Subscriber>(
+    mut rx: R,
+    mode: DrainMode,
+    mixed: bool,
+    start_line: &Barrier,
+    progress: &AtomicU64,
+) -> SubCounts {
     let mut c = SubCounts::default();
     start_line.wait();
     loop {
-        match rx.recv() {
-            Recv::Msg(_) => c.delivered += 1,
+        let got = match mode {
+            DrainMode::Blocking => rx.recv(),
+            DrainMode::Edge => match rx.try_recv() {
+                Recv::Empty => rx.recv(),
+                other => other,
+            },
+        };
+        match got {
+            Recv::Msg(m) if !mixed || is_relevant(m.seq) => c.delivered += 1,
+            Recv::Msg(_) => {} // filtered in user code
             Recv::Lagged(n) => c.lagged += n,
             Recv::Closed => break,
             Recv::Empty => std::hint::spin_loop(),
@@ -397,6 +481,29 @@ mod tests {
         assert!(s.accounting_holds());
         assert_eq!(lat.count, s.delivered());
         assert!(lat.p50 <= lat.p99 && lat.p99 <= lat.max);
+    }
+
+    #[test]
+    fn edge_and_mixed_topic_account_for_relevant_messages() {
+        let p = BurstParams {
+            burst: 50,
+            fanout: 2,
+            cap: 128,
+            bursts: 10,
+            pub_yield: false,
+        };
+        let s = edge::<crate::adapters::RonBus>(p);
+        assert!(s.accounting_holds(), "{s:?}");
+        assert_eq!(s.published, 500);
+        let s = mixed_topic::<crate::adapters::RonBus>(p);
+        assert_eq!(s.published, 150, "30% of 500 are relevant");
+        assert!(s.accounting_holds(), "{s:?}");
+        let s = mixed_topic::<crate::adapters::CrossbeamQueues>(p);
+        assert_eq!(
+            s.delivered(),
+            2 * 150,
+            "user-code filtering keeps the relevant ones"
+        );
     }
 
     #[test]

@@ -25,6 +25,10 @@ impl Publisher for RonTx {
     fn publish_batch(&mut self, msgs: &[Msg]) -> usize {
         self.0.publish_many(msgs.iter().copied())
     }
+    #[cfg(feature = "bus_interest")]
+    fn publish_topic(&mut self, msg: Msg, topic: u64) -> usize {
+        self.0.publish_with_topic(msg, topic)
+    }
 }
 
 impl Subscriber for RonRx {
@@ -52,11 +56,20 @@ impl Contender for RonBus {
     const TOPOLOGY: Topology = Topology::Broadcast;
     const LOSSY: bool = true;
     const NATIVE_BATCH: bool = cfg!(feature = "bus_batch");
+    const NATIVE_TOPICS: bool = cfg!(feature = "bus_interest");
     type Tx = RonTx;
     type Rx = RonRx;
     fn channel(cap: usize, fanout: usize) -> (RonTx, Vec<RonRx>) {
         let bus = Bus::new(cap.max(1));
         let rxs = (0..fanout).map(|_| RonRx(bus.subscribe())).collect();
+        (RonTx(bus), rxs)
+    }
+    #[cfg(feature = "bus_interest")]
+    fn channel_with_interest(cap: usize, fanout: usize, mask: u64) -> (RonTx, Vec<RonRx>) {
+        let bus = Bus::new(cap.max(1));
+        let rxs = (0..fanout)
+            .map(|_| RonRx(bus.subscribe_with_interest(mask)))
+            .collect();
         (RonTx(bus), rxs)
     }
 }
