@@ -31,7 +31,12 @@ pub fn cells(records: &[CellRecord]) -> String {
             r.build,
             si(m.publishes_per_sec.median),
             si(m.deliveries_per_sec.median),
-            m.deliveries_per_sec.cv * 100.0,
+            // steady has idle subscribers: its spread is in publishes/s.
+            if m.deliveries_per_sec.median > 0.0 {
+                m.deliveries_per_sec.cv * 100.0
+            } else {
+                m.publishes_per_sec.cv * 100.0
+            },
             m.delivered_ratio.median * 100.0,
             p99,
             if r.rounds.iter().all(|x| x.values.accounting_ok) {

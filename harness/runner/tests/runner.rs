@@ -1,0 +1,97 @@
+//! The real runner binary, end to end, with tiny windows (asserts the protocol, not timings).
+#![forbid(unsafe_code)]
+
+use assert_cmd::Command;
+use ron_bench_runner::{Line, Request, Scenario};
+use ron_comparables::ContenderId;
+
+fn request(scenario: Scenario, contender: ContenderId) -> Request {
+    Request {
+        scenario,
+        contender,
+        burst: 16,
+        fanout: 2,
+        cap: 64,
+        pub_yield: false,
+        rate_per_sec: 200_000,
+        warmup_ms: 0,
+        window_ms: 2,
+        samples: 2,
+        throttle_spins: 0,
+    }
+}
+
+fn run(req: &Request) -> Vec<Line> {
+    let out = Command::new(env!("CARGO_BIN_EXE_ron-bench-runner"))
+        .args(req.to_args())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn prints_hello_samples_done_with_full_accounting() {
+    let lines = run(&request(Scenario::BurstFanout, ContenderId::RonBus));
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert!(matches!(&lines[0], Line::Hello(h) if h.units_per_sample >= 1));
+    for l in &lines[1..3] {
+        let Line::Sample(s) = l else { panic!("{l:?}") };
+        assert_eq!(s.subscribers, 2);
+        assert!(s.accounting_ok);
+        assert_eq!(s.delivered + s.lagged, 2 * s.published);
+    }
+    let Line::Done(d) = &lines[3] else {
+        panic!("{:?}", lines[3])
+    };
+    assert!(d.peak_rss_bytes > 0);
+    // ron-bus counts its own publishes: the counter delta covers the sampling phase.
+    let published: u64 = lines[1..3]
+        .iter()
+        .map(|l| match l {
+            Line::Sample(s) => s.published,
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(d.counters.published, published);
+}
+
+#[test]
+fn latency_samples_carry_percentiles() {
+    let lines = run(&request(Scenario::Latency, ContenderId::Crossbeam));
+    let Line::Sample(s) = &lines[1] else {
+        panic!("{lines:?}")
+    };
+    let lat = s.latency.expect("latency scenario");
+    assert!(lat.p50 <= lat.p99 && lat.p99 <= lat.max);
+}
+
+#[test]
+fn a_scenario_missing_from_the_build_is_a_skip() {
+    let lines = run(&request(Scenario::Edge, ContenderId::RonBus));
+    assert!(
+        matches!(&lines[..], [Line::Skip { reason }] if reason.contains("edge")),
+        "{lines:?}"
+    );
+    if !cfg!(feature = "bus_batch") {
+        let lines = run(&request(Scenario::Batched, ContenderId::Flume));
+        assert!(matches!(&lines[..], [Line::Skip { reason }] if reason.contains("bus_batch")));
+    }
+}
+
+#[test]
+fn a_bad_request_exits_2() {
+    Command::new(env!("CARGO_BIN_EXE_ron-bench-runner"))
+        .args(["--scenario", "warp"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("warp"));
+}
