@@ -14,6 +14,9 @@
 //! | any other path | 404 |
 //! | connection beyond [`ExposerConfig::max_connections`] | 503 `Retry-After: 1`, closed |
 //!
+//! Concurrent `/metrics` requests are coalesced: renders run one at a time and a waiting
+//! request reuses a render that started after it arrived (never an older one).
+//!
 //! Every response carries `Cache-Control: no-store` and `X-Content-Type-Options: nosniff`
 //! (except the 400/431 that hyper itself writes for unparsable or oversized heads). Slow
 //! clients are dropped by the read, write and idle deadlines (see [`ExposerConfig`]).
@@ -261,7 +264,7 @@ async fn serve_connection(
     let service_shared = Arc::clone(&shared);
     let service = hyper::service::service_fn(move |req| {
         let shared = Arc::clone(&service_shared);
-        async move { Ok::<_, std::convert::Infallible>(routes::handle(req, &shared)) }
+        async move { Ok::<_, std::convert::Infallible>(routes::handle(req, &shared).await) }
     });
     let result = http1::Builder::new()
         .keep_alive(true)

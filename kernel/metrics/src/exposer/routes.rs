@@ -1,6 +1,7 @@
 //! Request routing: the method, body and path rules of the exposer (see the parent module).
 
 use super::Metrics;
+use crate::encode::EncodeError;
 use crate::encode::TEXT_CONTENT_TYPE;
 use crate::golden::RejectReason;
 use crate::health::{HealthState, ReadinessResponse};
@@ -15,6 +16,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use prometheus::Histogram;
 use std::sync::Arc;
 use std::time::Instant;
+use tokio::sync::Mutex;
 
 const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
 const JSON: &str = "application/json";
@@ -49,6 +51,8 @@ pub(crate) struct Shared {
     health: Arc<HealthState>,
     /// `request_latency_seconds{route,method="GET"}` children, indexed by `Route`.
     latency: [Histogram; 3],
+    /// The last exposition and when its render *started* (see [`Shared::exposition`]).
+    last_render: Mutex<Option<(Instant, Bytes)>>,
 }
 
 impl Shared {
@@ -60,7 +64,26 @@ impl Shared {
             metrics,
             health,
             latency,
+            last_render: Mutex::new(None),
         }
+    }
+
+    /// The exposition for a request that arrived at `arrived`, coalescing concurrent scrapes.
+    ///
+    /// Renders run one at a time. A request waiting for the lock reuses the result of a
+    /// render that *started after it arrived*, so every response is at least as fresh as
+    /// its request, yet a burst of N concurrent scrapes costs about two renders, not N.
+    async fn exposition(&self, arrived: Instant) -> Result<Bytes, EncodeError> {
+        let mut last = self.last_render.lock().await;
+        if let Some((started, body)) = last.as_ref() {
+            if *started >= arrived {
+                return Ok(body.clone());
+            }
+        }
+        let started = Instant::now();
+        let body = Bytes::from(self.metrics.render()?);
+        *last = Some((started, body.clone()));
+        Ok(body)
     }
 }
 
@@ -84,7 +107,7 @@ fn has_body(req: &Request<Incoming>) -> bool {
 }
 
 /// Routes one request. Never fails: every outcome is a response.
-pub(crate) fn handle(req: Request<Incoming>, shared: &Shared) -> Resp {
+pub(crate) async fn handle(req: Request<Incoming>, shared: &Shared) -> Resp {
     let started = Instant::now();
     let route = Route::from_path(req.uri().path());
     let body = has_body(&req);
@@ -110,7 +133,7 @@ pub(crate) fn handle(req: Request<Incoming>, shared: &Shared) -> Resp {
             StatusCode::PAYLOAD_TOO_LARGE,
             "request bodies are not accepted\n",
         ),
-        Some(Route::Metrics) => metrics(shared),
+        Some(Route::Metrics) => metrics(shared, started).await,
         Some(Route::Healthz) => response(StatusCode::OK, TEXT_PLAIN, "ok\n"),
         Some(Route::Readyz) => readyz(shared),
     };
@@ -130,8 +153,8 @@ pub(crate) fn handle(req: Request<Incoming>, shared: &Shared) -> Resp {
 }
 
 /// `GET /metrics`. Encoding runs inline: it is CPU-only and short for first-party registries.
-fn metrics(shared: &Shared) -> Resp {
-    match shared.metrics.render() {
+async fn metrics(shared: &Shared, arrived: Instant) -> Resp {
+    match shared.exposition(arrived).await {
         Ok(text) => response(StatusCode::OK, TEXT_CONTENT_TYPE, text),
         // Only a malformed third-party collector can cause this; say so instead of
         // serving a truncated page.
