@@ -3,6 +3,7 @@
 #
 # Measures p50/p95/p99 latency and requests/s for the seed 003 targets:
 #   /healthz               32 connections   p95 <= 2 ms
+#   /readyz (ready)        32 connections   p95 <= 3 ms
 #   /metrics (first-party) 16 connections   p95 <= 5 ms
 #   /metrics (10k series)   4 connections   p95 <= 60 ms   (RON_METRICS_LOAD=large)
 # Traffic goes only to 127.0.0.1; every run is bounded by DURATION.
@@ -57,7 +58,7 @@ start_demo() {
   PIDS+=($!)
   ADDR=""
   for _ in $(seq 1 200); do
-    ADDR="$(grep -o 'http://127\.0\.0\.1:[0-9]*/metrics' "$WORK/$name.log" | head -1 | sed 's#http://##; s#/metrics##' || true)"
+    ADDR="$(grep -so 'http://127\.0\.0\.1:[0-9]*/metrics' "$WORK/$name.log" | head -1 | sed 's#http://##; s#/metrics##' || true)"
     [ -n "$ADDR" ] && break
     sleep 0.05
   done
@@ -90,6 +91,7 @@ run() {
 
 start_demo small
 run "healthz" "http://$ADDR/healthz" 32 2
+run "readyz" "http://$ADDR/readyz" 32 3
 run "metrics_first_party" "http://$ADDR/metrics" 16 5
 start_demo large --large
 run "metrics_10k_series" "http://$ADDR/metrics" 4 60

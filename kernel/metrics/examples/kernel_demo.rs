@@ -26,6 +26,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// `println!` that ignores a closed stdout (e.g. piped into `head`) instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 const DEFAULT_ADDR: &str = "127.0.0.1:9600";
 const CONFIG_POLL: Duration = Duration::from_millis(200);
 const LARGE_SERIES: usize = 10_000;
@@ -77,7 +85,7 @@ fn parse_args() -> Result<Args, String> {
             }
             "--large" => large = true,
             "-h" | "--help" => {
-                println!("usage: kernel_demo [--addr HOST:PORT] [--run-for SECS] [--large]");
+                say!("usage: kernel_demo [--addr HOST:PORT] [--run-for SECS] [--large]");
                 std::process::exit(0);
             }
             other => return Err(format!("unknown argument {other:?} (try --help)")),
@@ -134,9 +142,9 @@ async fn run(args: Args) -> Result<(), String> {
         .serve(args.addr, Arc::clone(&health))
         .await
         .map_err(|e| e.to_string())?;
-    println!("kernel_demo listening (threshold {}):", tls::threshold());
+    say!("kernel_demo listening (threshold {}):", tls::threshold());
     for path in ["metrics", "healthz", "readyz"] {
-        println!("  {path}: http://{addr}/{path}");
+        say!("  {path}: http://{addr}/{path}");
     }
 
     let bus: Bus<DemoEvent> = Bus::new(64);
@@ -150,7 +158,7 @@ async fn run(args: Args) -> Result<(), String> {
             let _ = tokio::signal::ctrl_c().await;
         }
     }
-    println!("kernel_demo: shutting down");
+    say!("kernel_demo: shutting down");
     for task in [publisher, watcher, server] {
         task.abort();
     }
@@ -170,7 +178,7 @@ fn spawn_subscriber(bus: &Bus<DemoEvent>, health: Arc<HealthState>) {
                     generation,
                     version,
                     amnesia,
-                }) => println!(
+                }) => say!(
                     "bus: ConfigUpdated generation={generation} version={version} \
                      amnesia={amnesia} (after {ticks} ticks, last #{last_tick})"
                 ),
@@ -227,7 +235,7 @@ async fn watch_config(
 ) {
     let counters = ReloadCounters::register();
     let Some(path) = path else {
-        println!("config: RON_CONFIG unset, using defaults (amnesia = false, version = 0)");
+        say!("config: RON_CONFIG unset, using defaults (amnesia = false, version = 0)");
         let _ = health.set_gate(GATE_CONFIG_LOADED, true);
         return;
     };
@@ -265,7 +273,7 @@ async fn watch_config(
         generation += 1;
         counters.reloads.inc();
         metrics.set_amnesia(new.amnesia);
-        println!(
+        say!(
             "config: generation {generation}: version {} amnesia {} (from {})",
             new.version,
             new.amnesia,
@@ -302,5 +310,5 @@ fn register_large_registry() {
         vec.with_label_values(&[shard.as_str(), series.as_str()])
             .inc_by(i as u64);
     }
-    println!("large registry: {LARGE_SERIES} synthetic series registered");
+    say!("large registry: {LARGE_SERIES} synthetic series registered");
 }
