@@ -186,7 +186,7 @@ impl Notifier {
         }
         #[cfg(not(feature = "bus_edge_notify"))]
         {
-            (self.waiters.notify(topic).0, 0)
+            (self.waiters.notify(topic), 0)
         }
     }
 

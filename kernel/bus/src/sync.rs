@@ -2,7 +2,10 @@
 //! Everything in this crate that loom must see goes through here (tokio's `src/loom/` habit).
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU64, AtomicUsize};
+#[cfg(all(loom, feature = "bus_edge_notify"))]
+pub(crate) use loom::sync::atomic::fence;
+#[cfg(loom)]
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize};
 #[cfg(loom)]
 pub(crate) use loom::sync::{Arc, Mutex};
 #[cfg(all(loom, feature = "bus_soa"))]
@@ -11,7 +14,9 @@ pub(crate) use loom::thread::yield_now;
 pub(crate) use loom::thread::{current as current_thread, park, Thread};
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU64, AtomicUsize};
+#[cfg(feature = "bus_edge_notify")]
+pub(crate) use std::sync::atomic::fence;
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize};
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Arc, Mutex};
 #[cfg(all(not(loom), feature = "bus_soa"))]

@@ -1,17 +1,22 @@
 //! Default parking for receivers: a waker list guarded by a mutex plus a `parked` count that
 //! publishers read without the lock.
 //!
-//! No lost wake-up (Dekker with two SeqCst fences, checked by the loom models):
-//! - receiver: push waker, `parked = len` -> `fence(SeqCst)` -> re-read the slot;
-//! - publisher: install CAS -> `fence(SeqCst)` -> read `parked`.
+//! No lost wake-up (checked by the loom models). Both sides touch `parked` with a
+//! read-modify-write, and RMWs on one location are totally ordered:
+//! - receiver: push waker, `parked.swap(len, AcqRel)` -> re-read the slot;
+//! - publisher: install CAS -> `parked.fetch_add(0, AcqRel)` (reads the latest value).
 //!
-//! Either the receiver's re-read sees the new message, or the publisher sees `parked > 0`
-//! and wakes it. Each entry carries the receiver's interest mask (`bus_interest`): a publish
+//! Every write of `parked` is an RMW (never a plain store), so each one continues the
+//! release sequence of the ones before it. If the receiver's swap comes first, the publisher's RMW reads `parked > 0` and wakes it.
+//! If the publisher's RMW comes first, the receiver's swap reads from it (acquire), so the
+//! install happens-before the receiver's re-read, which then sees the message. On x86 the
+//! publisher's RMW is one uncontended `lock xadd` on a line only parking receivers write,
+//! cheaper than the `mfence` a SeqCst fence would cost on every publish. Each entry carries the receiver's interest mask (`bus_interest`): a publish
 //! wakes only receivers whose mask shares a bit with the message's topic.
 
 use crate::sync::Thread;
 #[cfg(not(feature = "bus_edge_notify"))]
-use crate::sync::{fence, lock, AtomicUsize, Mutex, Ordering};
+use crate::sync::{lock, AtomicUsize, Mutex, Ordering};
 use std::sync::Arc as StdArc;
 use std::task::Wake;
 #[cfg(not(feature = "bus_edge_notify"))]
@@ -27,8 +32,8 @@ pub(crate) struct Waiters {
 
 #[cfg(not(feature = "bus_edge_notify"))]
 impl Waiters {
-    /// Registers `waker` with interest `mask` (deduplicated) and issues the receiver-side
-    /// fence. The caller must re-check for a message afterwards.
+    /// Registers `waker` with interest `mask` (deduplicated); the `parked` RMW orders it
+    /// against publishers. The caller must re-check for a message afterwards.
     pub(crate) fn register(&self, waker: &Waker, mask: u64) {
         {
             let mut list = lock(&self.list);
@@ -36,9 +41,8 @@ impl Waiters {
                 Some(entry) => entry.1 = mask,
                 None => list.push((waker.clone(), mask)),
             }
-            self.parked.store(list.len(), Ordering::Relaxed);
+            self.parked.swap(list.len(), Ordering::AcqRel);
         }
-        fence(Ordering::SeqCst);
     }
 
     /// Removes `waker` after the re-check found a message, so the next publish does not wake
@@ -46,36 +50,34 @@ impl Waiters {
     pub(crate) fn unregister(&self, waker: &Waker) {
         let mut list = lock(&self.list);
         list.retain(|(w, _)| !w.will_wake(waker));
-        self.parked.store(list.len(), Ordering::Relaxed);
+        self.parked.swap(list.len(), Ordering::AcqRel);
     }
 
-    /// Publisher side, after a message was installed: the fast path is one fence and one
-    /// load. Returns `(wakes sent, parked receivers left asleep because of their mask)`.
+    /// Publisher side, after a message was installed: the fast path is one uncontended RMW.
+    /// Returns the wakes sent (receivers whose mask excludes `topic` stay parked).
     #[inline]
-    pub(crate) fn notify(&self, topic: u64) -> (u64, u64) {
-        fence(Ordering::SeqCst);
-        if self.parked.load(Ordering::Relaxed) == 0 {
-            return (0, 0);
+    pub(crate) fn notify(&self, topic: u64) -> u64 {
+        if self.parked.fetch_add(0, Ordering::AcqRel) == 0 {
+            return 0;
         }
         self.wake_matching(topic)
     }
 
     #[cold]
-    pub(crate) fn wake_matching(&self, topic: u64) -> (u64, u64) {
+    pub(crate) fn wake_matching(&self, topic: u64) -> u64 {
         let wake: Vec<Waker> = {
             let mut list = lock(&self.list);
             let (wake, keep): (Vec<_>, Vec<_>) =
                 list.drain(..).partition(|(_, mask)| mask & topic != 0);
             *list = keep;
-            self.parked.store(list.len(), Ordering::Relaxed);
+            self.parked.swap(list.len(), Ordering::AcqRel);
             wake.into_iter().map(|(w, _)| w).collect()
         };
-        let skipped = self.parked.load(Ordering::Relaxed) as u64;
         let n = wake.len() as u64;
         for w in wake {
             w.wake();
         }
-        (n, skipped)
+        n
     }
 }
 
