@@ -49,10 +49,16 @@ lane_loom() {
   done
 }
 
+# Tree Borrows: crossbeam-epoch is not Stacked-Borrows clean (crossbeam runs Miri with Tree
+# Borrows too). Leaks ignored: epoch garbage still queued in the global collector at process
+# exit is reported as leaked; our own payload accounting is checked exactly by
+# tests/features.rs `payloads_are_dropped_exactly_once`.
+MIRI_FLAGS="-Zmiri-tree-borrows -Zmiri-disable-isolation -Zmiri-ignore-leaks"
+
 lane_miri() {
-  say "miri (ron-bus; Tree Borrows: crossbeam-epoch is not Stacked-Borrows clean upstream)"
-  MIRIFLAGS="-Zmiri-tree-borrows -Zmiri-disable-isolation" cargo +nightly miri test -p ron-bus
-  MIRIFLAGS="-Zmiri-tree-borrows -Zmiri-disable-isolation" cargo +nightly miri test -p ron-bus \
+  say "miri (ron-bus, default ring and SoA ring)"
+  MIRIFLAGS="$MIRI_FLAGS" cargo +nightly miri test -p ron-bus
+  MIRIFLAGS="$MIRI_FLAGS" cargo +nightly miri test -p ron-bus \
     --features bus_soa --test semantics --test features
 }
 
