@@ -11,23 +11,32 @@ static ALLOC: dhat::Alloc = dhat::Alloc;
 
 const OPS: u64 = 10_000;
 
-/// Allocations made by `f` (run after one warm-up call, which may allocate lazily).
+/// Allocations made by `OPS` calls of `f` (after one warm-up call, which may allocate
+/// lazily). dhat counts every thread, so the fewest of three rounds is returned: an
+/// allocation on the measured path shows up in every round, a stray one elsewhere in the
+/// process (the test harness, the flush pump) does not.
 fn allocations(mut f: impl FnMut()) -> u64 {
     f();
-    let before = dhat::HeapStats::get().total_blocks;
-    for _ in 0..OPS {
-        f();
-    }
-    dhat::HeapStats::get().total_blocks - before
+    (0..3)
+        .map(|_| {
+            let before = dhat::HeapStats::get().total_blocks;
+            for _ in 0..OPS {
+                f();
+            }
+            dhat::HeapStats::get().total_blocks - before
+        })
+        .min()
+        .unwrap_or(u64::MAX)
 }
 
 #[test]
 fn hot_path_recording_does_not_allocate() {
     let _profiler = dhat::Profiler::builder().testing().build();
-    // The probe itself works: a boxed value is one allocation per op.
-    assert_eq!(
-        allocations(|| drop(std::hint::black_box(Box::new(7u64)))),
-        OPS
+    // The probe itself works: a boxed value is (at least) one allocation per op.
+    let probe = allocations(|| drop(std::hint::black_box(Box::new(7u64))));
+    assert!(
+        probe >= OPS,
+        "probe counted {probe} allocations for {OPS} boxes"
     );
     let published = bus().published.clone();
     let latency = golden()
