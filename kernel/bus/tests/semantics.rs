@@ -247,7 +247,7 @@ fn concurrent_publishers_never_duplicate_and_account() {
         p.join().unwrap();
     }
     let (d, l) = reader.join().unwrap();
-    assert_eq!(d + l, 3000);
+    assert_eq!(d + l, 3 * PER_PUB);
 }
 
 #[test]
