@@ -12,12 +12,14 @@
 //! * [`runner`]: builds the runner binaries, interleaves process runs, collects results.
 //! * [`store`]: versioned run and baseline files, atomic writes, the environment fingerprint.
 //! * [`stats`]: the per-cell summary written into run files.
+//! * [`series`]: run files -> the report crate's `Series` (metrics per round) and counter summaries.
 //! * [`cli`]: clap arguments -> validated configs -> commands; exit codes.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod cli;
 pub mod runner;
+pub mod series;
 pub mod spec;
 pub mod stats;
 pub mod store;

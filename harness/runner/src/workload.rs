@@ -98,8 +98,8 @@ impl Visit for Call<'_> {
                     latency: Some(lat),
                 }
             }
-            // Rejected by `CellWorkload::new` until the lead's workloads land.
-            Scenario::Edge | Scenario::MixedTopic => Measured::default(),
+            Scenario::Edge => plain(workloads::edge::<C>(p)),
+            Scenario::MixedTopic => plain(workloads::mixed_topic::<C>(p)),
         }
     }
 }

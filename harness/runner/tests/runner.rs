@@ -75,16 +75,28 @@ fn latency_samples_carry_percentiles() {
 }
 
 #[test]
-fn a_scenario_missing_from_the_build_is_a_skip() {
-    let lines = run(&request(Scenario::Edge, ContenderId::RonBus));
-    assert!(
-        matches!(&lines[..], [Line::Skip { reason }] if reason.contains("edge")),
-        "{lines:?}"
-    );
-    if !cfg!(feature = "bus_batch") {
-        let lines = run(&request(Scenario::Batched, ContenderId::Flume));
-        assert!(matches!(&lines[..], [Line::Skip { reason }] if reason.contains("bus_batch")));
+fn edge_mixed_topic_and_batched_run_in_every_build_and_contender() {
+    for scenario in [Scenario::Edge, Scenario::MixedTopic, Scenario::Batched] {
+        for contender in [ContenderId::RonBus, ContenderId::Flume] {
+            let lines = run(&request(scenario, contender));
+            assert_eq!(lines.len(), 4, "{scenario} {contender}: {lines:?}");
+            for l in &lines[1..3] {
+                let Line::Sample(s) = l else { panic!("{l:?}") };
+                assert!(s.accounting_ok, "{scenario} {contender}: {s:?}");
+                assert!(s.published > 0 && s.delivered > 0, "{s:?}");
+            }
+        }
     }
+}
+
+#[test]
+fn mixed_topic_counts_relevant_messages_only() {
+    let lines = run(&request(Scenario::MixedTopic, ContenderId::RonBus));
+    let Line::Sample(s) = &lines[1] else {
+        panic!("{lines:?}")
+    };
+    // ~30% of the 16-message bursts are relevant; every subscriber gets each relevant one.
+    assert_eq!(s.delivered + s.lagged, 2 * s.published);
 }
 
 #[test]

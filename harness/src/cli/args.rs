@@ -67,6 +67,9 @@ pub struct RunArgs {
     /// Smaller rounds and windows: the default matrix finishes in well under 3 minutes.
     #[arg(long)]
     pub quick: bool,
+    /// Extra spins per publish for the calibration-only `throttled` contender.
+    #[arg(long, value_name = "SPINS")]
+    pub throttle_spins: Option<u64>,
     /// A saved matrix (TOML); flags beat it, it beats the environment.
     #[arg(long, value_name = "FILE")]
     pub matrix: Option<PathBuf>,

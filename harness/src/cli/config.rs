@@ -149,6 +149,7 @@ impl RunConfig {
             builds: builds(args.features.as_deref(), file.features.as_deref())?,
             sampling,
             quick,
+            throttle_spins: args.throttle_spins.unwrap_or(0),
         };
         let out = match &args.out {
             Some(p) => OutTarget::Explicit(p.clone()),

@@ -34,32 +34,9 @@ pub(super) fn run(
         return Ok(Outcome::Success);
     }
     let out_path = prepare_output(&cfg.out)?;
-    let stop = install_ctrl_c()?;
-    let (mut exec, builds) = executor(&cfg, &plan, &stop)?;
-    let collected = match execute(
-        &plan,
-        exec.as_mut(),
-        progress::for_terminal().as_mut(),
-        &stop,
-    ) {
-        Ok(c) => c,
-        Err(e @ RunError::Interrupted { .. }) => bail!(interrupted(&e.to_string())),
-        Err(e) => return Err(e).context("run aborted; no run file written"),
-    };
-    let run = RunFile {
-        schema: RUN_SCHEMA.into(),
-        tool_version: env!("CARGO_PKG_VERSION").into(),
-        created_utc,
-        wall_ms: started.elapsed().as_millis() as u64,
-        executor: if cfg.mock { "mock" } else { "process" }.into(),
-        env: Environment::capture(workspace),
-        matrix: cfg.matrix.clone(),
-        knobs: cfg.knobs.clone(),
-        builds,
-        cells: collected.cells,
-        skipped: collected.skipped,
-        warnings,
-    };
+    let mut run = measure(&plan, &cfg.workspace, cfg.mock, cfg.knobs.clone(), warnings)?;
+    run.created_utc = created_utc;
+    run.wall_ms = started.elapsed().as_millis() as u64;
     print!("\n{}", table::cells(&run.cells));
     write_run(&run, &out_path, &cfg.out)?;
     println!(
@@ -72,8 +49,47 @@ pub(super) fn run(
     Ok(Outcome::Success)
 }
 
+/// Builds what `plan` needs, runs it (Ctrl-C aware) and returns the run file (not written).
+/// Shared by `run`, `gate` and `calibrate`.
+pub(super) fn measure(
+    plan: &Plan,
+    workspace: &Path,
+    mock: bool,
+    knobs: Vec<crate::spec::knobs::KnobSetting>,
+    warnings: Vec<String>,
+) -> anyhow::Result<RunFile> {
+    let started = Instant::now();
+    let created_utc = now_utc();
+    let stop = install_ctrl_c()?;
+    let (mut exec, builds) = executor(mock, workspace, plan, &stop)?;
+    let collected = match execute(
+        plan,
+        exec.as_mut(),
+        progress::for_terminal().as_mut(),
+        &stop,
+    ) {
+        Ok(c) => c,
+        Err(e @ RunError::Interrupted { .. }) => bail!(interrupted(&e.to_string())),
+        Err(e) => return Err(e).context("run aborted; no run file written"),
+    };
+    Ok(RunFile {
+        schema: RUN_SCHEMA.into(),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        created_utc,
+        wall_ms: started.elapsed().as_millis() as u64,
+        executor: if mock { "mock" } else { "process" }.into(),
+        env: Environment::capture(workspace),
+        matrix: plan.matrix.clone(),
+        knobs,
+        builds,
+        cells: collected.cells,
+        skipped: collected.skipped,
+        warnings,
+    })
+}
+
 /// Prints the matrix, `[bench cfg]` lines, warnings, skips and the estimate; returns warnings.
-fn print_plan(plan: &Plan, cfg: &RunConfig) -> Vec<String> {
+pub(super) fn print_plan(plan: &Plan, cfg: &RunConfig) -> Vec<String> {
     let m = &plan.matrix;
     let names = |v: Vec<String>| v.join(",");
     println!(
@@ -202,9 +218,14 @@ fn write_run(run: &RunFile, path: &Path, out: &OutTarget) -> anyhow::Result<()> 
 }
 
 /// Ctrl-C sets the returned flag (the run stops between process runs and writes nothing);
-/// a second Ctrl-C exits at once.
+/// a second Ctrl-C exits at once. Installed once per process (commands may measure twice).
 fn install_ctrl_c() -> anyhow::Result<Arc<AtomicBool>> {
+    static STOP: std::sync::OnceLock<Arc<AtomicBool>> = std::sync::OnceLock::new();
+    if let Some(stop) = STOP.get() {
+        return Ok(Arc::clone(stop));
+    }
     let stop = Arc::new(AtomicBool::new(false));
+    let _ = STOP.set(Arc::clone(&stop));
     let flag = Arc::clone(&stop);
     ctrlc::set_handler(move || {
         if flag.swap(true, Ordering::SeqCst) {
@@ -221,22 +242,48 @@ fn interrupted(what: &str) -> String {
     format!("{what}; partial results discarded: no run file and no baseline written")
 }
 
+/// The mock executor's knobs from the environment (an unparsable value names the variable).
+fn mock_from_env() -> anyhow::Result<MockExecutor> {
+    let sleep_ms = std::env::var("RON_BENCH_MOCK_SLEEP_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let slowdown = match std::env::var("RON_BENCH_MOCK_SLOWDOWN_PCT") {
+        Ok(v) => {
+            let pct: f64 = v
+                .trim()
+                .parse()
+                .ok()
+                .filter(|p: &f64| p.is_finite() && *p > -100.0)
+                .with_context(|| {
+                    format!("RON_BENCH_MOCK_SLOWDOWN_PCT={v:?} is not a percentage > -100")
+                })?;
+            Some((
+                pct,
+                std::env::var("RON_BENCH_MOCK_SLOW")
+                    .ok()
+                    .filter(|s| !s.is_empty()),
+            ))
+        }
+        Err(_) => None,
+    };
+    Ok(MockExecutor {
+        sleep: std::time::Duration::from_millis(sleep_ms),
+        slowdown,
+        ..MockExecutor::default()
+    })
+}
+
 /// The mock executor (`RON_BENCH_MOCK=1`) or real runner builds.
 fn executor(
-    cfg: &RunConfig,
+    mock: bool,
+    workspace: &Path,
     plan: &Plan,
     stop: &AtomicBool,
 ) -> anyhow::Result<(Box<dyn Executor>, Vec<BuildRecord>)> {
     let builds = &plan.matrix.builds;
-    if cfg.mock {
-        let sleep_ms = std::env::var("RON_BENCH_MOCK_SLEEP_MS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        let exec = MockExecutor {
-            sleep: std::time::Duration::from_millis(sleep_ms),
-            ..MockExecutor::default()
-        };
+    if mock {
+        let exec = mock_from_env()?;
         let records = builds
             .iter()
             .map(|b| BuildRecord {
@@ -252,7 +299,7 @@ fn executor(
     for (i, b) in builds.iter().enumerate() {
         let mut sha = None;
         if needed.contains(&i) {
-            let built = build_runner(&cfg.workspace, b, &mut |l| eprintln!("{l}"));
+            let built = build_runner(workspace, b, &mut |l| eprintln!("{l}"));
             if stop.load(Ordering::SeqCst) {
                 bail!(interrupted(
                     "interrupted by Ctrl-C while building the runner"

@@ -3,8 +3,12 @@
 //! Used by the tests (interleaving order, aggregation, file round trips) and by the CLI when
 //! `RON_BENCH_MOCK=1` is set (the CLI tests, so they need no runner build). Run files it
 //! produces say `"executor": "mock"`. Its numbers follow a simple cost model: each contender
-//! has a per-message cost, each later build is 5% slower, rounds alternate +-1%, and lossy
-//! contenders lose 10% in the `lagged` scenario.
+//! has a per-message cost (`throttled` adds 0.05 ns per throttle spin), each feature of the
+//! build costs 5% except `bus_batch` on the `batched` scenario (4x faster, like the real
+//! `publish_many`), rounds alternate +-1%, and lossy contenders lose 10% in the `lagged`
+//! scenario. Builds without features (e.g. A/A twins) are identical. [`MockExecutor::slowdown`]
+//! injects an extra slowdown (`RON_BENCH_MOCK_SLOWDOWN_PCT`, optionally limited to one build
+//! label or contender by `RON_BENCH_MOCK_SLOW`).
 
 use super::{ExecError, Executor, Job, Outcome, RunOutput};
 use crate::{ContenderId, Scenario};
@@ -22,18 +26,20 @@ pub struct MockExecutor {
     pub log: Vec<(u32, String, String)>,
     /// Make this cell id fail (to exercise error paths).
     pub fail_cell: Option<String>,
+    /// Injected slowdown in percent, and the build label or contender it is limited to.
+    pub slowdown: Option<(f64, Option<String>)>,
 }
 
 impl MockExecutor {
     /// ns per delivered message of a contender (the controllable cost).
-    pub fn cost_ns(contender: ContenderId) -> u64 {
+    pub fn cost_ns(contender: ContenderId) -> f64 {
         match contender {
-            ContenderId::RonBus => 20,
-            ContenderId::TokioBroadcast => 40,
-            ContenderId::Flume => 60,
-            ContenderId::Crossbeam => 50,
-            ContenderId::BusCrate => 80,
-            ContenderId::Throttled => 30,
+            ContenderId::RonBus => 20.0,
+            ContenderId::TokioBroadcast => 40.0,
+            ContenderId::Flume => 60.0,
+            ContenderId::Crossbeam => 50.0,
+            ContenderId::BusCrate => 80.0,
+            ContenderId::Throttled => 20.0,
         }
     }
 }
@@ -54,15 +60,28 @@ impl Executor for MockExecutor {
         if !self.sleep.is_zero() {
             std::thread::sleep(self.sleep);
         }
-        Ok(Outcome::Ran(synthesize(job)))
+        let injected = match &self.slowdown {
+            Some((pct, None)) => 1.0 + pct / 100.0,
+            Some((pct, Some(only)))
+                if *only == job.build.label || *only == job.cell.contender.name() =>
+            {
+                1.0 + pct / 100.0
+            }
+            _ => 1.0,
+        };
+        Ok(Outcome::Ran(synthesize(job, injected)))
     }
 }
 
-fn synthesize(job: &Job<'_>) -> RunOutput {
+fn synthesize(job: &Job<'_>, injected: f64) -> RunOutput {
     let r = &job.request;
     let jitter = if job.round % 2 == 0 { 1.01 } else { 0.99 };
-    let slow = 1.0 + 0.05 * job.build_index as f64;
-    let cost = MockExecutor::cost_ns(r.contender) as f64 * slow * jitter;
+    let mut slow = 1.0 + 0.05 * job.build.features.len() as f64;
+    if r.scenario == Scenario::Batched && job.build.has("bus_batch") {
+        slow /= 4.0;
+    }
+    let spins = r.throttle_spins as f64 * 0.05;
+    let cost = (MockExecutor::cost_ns(r.contender) + spins) * slow * jitter * injected;
     let per_unit = match r.scenario {
         Scenario::Steady | Scenario::Latency => 1,
         _ => r.burst,

@@ -175,6 +175,37 @@ impl Plan {
         cell.scenario.uses_threads() && cell.params.fanout as usize + 1 > self.cores
     }
 
+    /// A plan of explicit (cell, build) jobs (e.g. what a gate policy needs), instead of the
+    /// full cross product of `matrix`. `matrix` still supplies builds and sampling; `jobs`
+    /// index into `cells` and `matrix.builds`. Jobs are deduplicated, order kept.
+    pub fn from_jobs(matrix: Matrix, cells: Vec<Cell>, jobs: Vec<JobKey>, cores: usize) -> Plan {
+        let mut runnable: Vec<JobKey> = Vec::new();
+        let mut skipped = Vec::new();
+        for job in jobs {
+            if runnable.contains(&job) {
+                continue;
+            }
+            let (cell, build) = (&cells[job.cell], &matrix.builds[job.build]);
+            match skip_reason(cell, build) {
+                None => runnable.push(job),
+                Some(reason) => skipped.push(SkippedCell {
+                    id: cell.id.clone(),
+                    build: build.label.clone(),
+                    reason,
+                }),
+            }
+        }
+        let order = interleave(&runnable, matrix.sampling.rounds);
+        Plan {
+            matrix,
+            cells,
+            runnable,
+            skipped,
+            order,
+            cores,
+        }
+    }
+
     /// Builds that at least one runnable job uses (the others need not be compiled).
     pub fn builds_needed(&self) -> Vec<usize> {
         let used: HashSet<usize> = self.runnable.iter().map(|j| j.build).collect();
@@ -211,7 +242,7 @@ pub fn request_for(cell: &Cell, sampling: &Sampling) -> Request {
         warmup_ms: sampling.warmup_ms,
         window_ms: sampling.window_ms,
         samples: sampling.samples,
-        throttle_spins: 0,
+        throttle_spins: p.throttle_spins,
     }
 }
 

@@ -38,9 +38,17 @@ pub struct Params {
     pub tls_thresh: u64,
     /// Publish rate in messages/s (`latency` only).
     pub rate_per_sec: Option<u64>,
+    /// Extra spins per publish of the calibration-only `throttled` contender (0 otherwise).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub throttle_spins: u64,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
 
 /// One measurable cell: scenario x contender x parameters (builds are a separate axis).
+/// `throttled` cells with extra spins carry `/throttle_spins=S` at the end of their id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Cell {
     /// `scenario/contender/burst=B/fanout=N/cap=C[/pub_yield=1][/rate=R]/tls_thresh=T`.
@@ -67,6 +75,9 @@ pub fn cell_id(scenario: Scenario, contender: ContenderId, p: &Params) -> String
         let _ = write!(id, "/rate={r}");
     }
     let _ = write!(id, "/tls_thresh={}", p.tls_thresh);
+    if p.throttle_spins > 0 {
+        let _ = write!(id, "/throttle_spins={}", p.throttle_spins);
+    }
     id
 }
 
@@ -161,6 +172,9 @@ pub struct Matrix {
     pub sampling: Sampling,
     /// Whether `--quick` chose the sampling.
     pub quick: bool,
+    /// Extra spins per publish given to the `throttled` contender (`--throttle-spins`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub throttle_spins: u64,
 }
 
 /// One (cell, build) pair: what a process run measures.
@@ -182,7 +196,7 @@ impl Matrix {
                     for fanout in self.axis_fanout(scenario) {
                         for cap in self.axis_cap(scenario) {
                             for pub_yield in self.axis_pub_yield(scenario) {
-                                let params = Params {
+                                let base = Params {
                                     burst,
                                     fanout,
                                     cap,
@@ -191,8 +205,17 @@ impl Matrix {
                                     rate_per_sec: scenario
                                         .uses_rate()
                                         .then_some(self.latency_rate_per_sec),
+                                    throttle_spins: 0,
                                 };
                                 for &contender in &self.contenders {
+                                    let params = Params {
+                                        throttle_spins: if contender == ContenderId::Throttled {
+                                            self.throttle_spins
+                                        } else {
+                                            0
+                                        },
+                                        ..base
+                                    };
                                     out.push(Cell {
                                         id: cell_id(scenario, contender, &params),
                                         scenario,

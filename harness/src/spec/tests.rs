@@ -13,6 +13,7 @@ fn matrix() -> Matrix {
         builds: vec![Build::new(vec![]), Build::new(vec!["bus_batch".into()])],
         sampling: Sampling::QUICK,
         quick: true,
+        throttle_spins: 0,
     }
 }
 
@@ -66,6 +67,7 @@ fn the_issue_example_id() {
         pub_yield: false,
         tls_thresh: 64,
         rate_per_sec: None,
+        throttle_spins: 0,
     };
     assert_eq!(
         cell_id(Scenario::BurstFanout, ContenderId::RonBus, &p),

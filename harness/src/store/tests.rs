@@ -25,6 +25,7 @@ pub(crate) fn sample_run() -> RunFile {
             window_ms: 1,
         },
         quick: true,
+        throttle_spins: 0,
     };
     let plan = Plan::new(matrix.clone(), 4);
     let got = execute(
