@@ -526,9 +526,13 @@ impl<T: Clone + Send + Sync + 'static> Receiver<T> {
     /// Blocks the current OS thread until the next message (for thread subscribers).
     /// Spins briefly, then parks until a publisher or the close wakes it.
     pub fn blocking_recv(&mut self) -> Result<T, RecvError> {
-        for _ in 0..SPIN_TRIES {
+        // Back off before parking: a few spins, then yields. On an oversubscribed machine the
+        // yields hand the core to the publisher, and a receiver that never parks costs the
+        // publisher no wake-up syscall.
+        for i in 0..SPIN_TRIES + YIELD_TRIES {
             match self.try_recv() {
-                Err(TryRecvError::Empty) => std::hint::spin_loop(),
+                Err(TryRecvError::Empty) if i < SPIN_TRIES => std::hint::spin_loop(),
+                Err(TryRecvError::Empty) => std::thread::yield_now(),
                 other => return other.map_err(to_recv_error),
             }
         }
@@ -596,6 +600,9 @@ impl<T: Clone + Send + Sync + 'static> Receiver<T> {
 /// Spins before parking in `blocking_recv`. Short: on 2 cores a spinning receiver steals
 /// the publisher's CPU. Zero under loom, where every spin is a branch to explore.
 const SPIN_TRIES: u32 = if cfg!(loom) { 0 } else { 64 };
+
+/// Yields after the spins, before parking (none under loom).
+const YIELD_TRIES: u32 = if cfg!(loom) { 0 } else { 16 };
 
 fn to_recv_error(e: TryRecvError) -> RecvError {
     match e {
