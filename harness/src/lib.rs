@@ -13,11 +13,14 @@
 //! * [`store`]: versioned run and baseline files, atomic writes, the environment fingerprint.
 //! * [`stats`]: the per-cell summary written into run files.
 //! * [`series`]: run files -> the report crate's `Series` (metrics per round) and counter summaries.
+//! * [`gate`]: policies -> the jobs they need; run files -> plan, evaluation and `Report`.
 //! * [`cli`]: clap arguments -> validated configs -> commands; exit codes.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod calibrate;
 pub mod cli;
+pub mod gate;
 pub mod runner;
 pub mod series;
 pub mod spec;

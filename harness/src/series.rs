@@ -134,19 +134,22 @@ pub fn series_of(label: &str, run: &RunFile) -> Vec<Series> {
 }
 
 /// Which cells count as one side of the counter summaries.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Side<'a> {
     /// The run.
     pub run: &'a RunFile,
     /// Only cells of builds with exactly these features (None: every build).
-    pub features: Option<&'a BTreeSet<String>>,
+    pub features: Option<BTreeSet<String>>,
 }
 
 impl Side<'_> {
     fn bus_cells(&self) -> impl Iterator<Item = &CellRecord> {
         self.run.cells.iter().filter(move |c| {
             matches!(c.contender, ContenderId::RonBus | ContenderId::Throttled)
-                && self.features.is_none_or(|f| &features_of(self.run, c) == f)
+                && self
+                    .features
+                    .as_ref()
+                    .is_none_or(|f| &features_of(self.run, c) == f)
         })
     }
 
@@ -173,7 +176,7 @@ impl Side<'_> {
 }
 
 /// Notify sends/suppressed, new minus base, as means per process run of the ron-bus cells.
-pub fn wake_metrics(base: Side<'_>, new: Side<'_>) -> Option<WakeMetrics> {
+pub fn wake_metrics(base: &Side<'_>, new: &Side<'_>) -> Option<WakeMetrics> {
     let d = |f: fn(&ron_bench_runner::protocol::Counters) -> u64| -> Option<i64> {
         Some((new.mean(f)? - base.mean(f)?).round() as i64)
     };
@@ -186,7 +189,7 @@ pub fn wake_metrics(base: Side<'_>, new: Side<'_>) -> Option<WakeMetrics> {
 /// Lag totals per side, the batch-publish delta (new minus base, means per process run) and
 /// batch lengths. The runner records the batch-length histogram's sum and count, not its
 /// buckets, so p50/p95 are taken over the per-process-run mean batch length of the new side.
-pub fn counter_sanity(base: Side<'_>, new: Side<'_>) -> CounterSanity {
+pub fn counter_sanity(base: &Side<'_>, new: &Side<'_>) -> CounterSanity {
     let mut lens: Vec<f64> = new
         .bus_cells()
         .flat_map(|c| c.rounds.iter())

@@ -21,6 +21,230 @@ pub enum Command {
     /// Save, list, show or remove baselines.
     #[command(subcommand_required = true)]
     Baseline(BaselineArgs),
+    /// Compare a run with a saved baseline (regression policy); prints NOTES, JSON or CSV.
+    Compare(CompareArgs),
+    /// Run what a policy needs (or read --run), evaluate, write reports; exit 0 pass, 1 fail.
+    Gate(Box<GateArgs>),
+    /// Print the NOTES Markdown ("MOG Results" block) of a run.
+    Notes(NotesArgs),
+    /// Write SVG and PNG charts of a run (change, scaling).
+    Chart(ChartArgs),
+    /// A/A false-alarm rate and detection power (throttled contender) of the quick gate.
+    Calibrate(CalibrateArgs),
+    /// Import benchmarks from another tool as a baseline.
+    #[command(subcommand_required = true)]
+    Import(ImportArgs),
+    /// Export a baseline as critcmp JSON, Bencher Metric Format or CSV.
+    Export(ExportArgs),
+    /// Amdahl's law: overall speedup S = 1/((1-p)+p/s).
+    Amdahl(AmdahlArgs),
+}
+
+/// Where baselines live (shared by the comparing commands).
+#[derive(Debug, Default, ClapArgs)]
+pub struct BaselineDirArg {
+    /// Baseline directory. [default: <workspace>/baselines]
+    #[arg(long = "baseline-dir", env = "RON_BASELINE_DIR", value_name = "DIR")]
+    pub baseline_dir: Option<PathBuf>,
+}
+
+/// `ron-bench compare`.
+#[derive(Debug, ClapArgs)]
+pub struct CompareArgs {
+    /// The saved baseline to compare against.
+    #[arg(long, value_name = "NAME")]
+    pub baseline: String,
+    /// The run file. [default: reports/runs/latest.json]
+    #[arg(long, value_name = "RUNFILE")]
+    pub run: Option<PathBuf>,
+    /// Output format: md (NOTES block + table), json (report), csv.
+    #[arg(long, default_value = "md", value_parser = ["md", "json", "csv"])]
+    pub format: String,
+    /// Write to FILE (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Policy: regression (default), mog, quick or a TOML file.
+    #[arg(long, default_value = "regression", value_name = "POLICY")]
+    pub policy: String,
+    /// Label for the NOTES title.
+    #[arg(long, default_value = "local")]
+    pub label: String,
+    /// Baseline directory.
+    #[command(flatten)]
+    pub dir: BaselineDirArg,
+}
+
+/// `ron-bench gate`.
+#[derive(Debug, Default, ClapArgs)]
+pub struct GateArgs {
+    /// Policy: quick (default without --baseline), regression (default with --baseline), mog,
+    /// or a TOML file.
+    #[arg(long, value_name = "FILE|mog|regression|quick")]
+    pub policy: Option<String>,
+    /// Compare against this saved baseline (regression checks of the current build).
+    #[arg(long, value_name = "NAME")]
+    pub baseline: Option<String>,
+    /// Evaluate this run file instead of measuring.
+    #[arg(long, value_name = "RUNFILE")]
+    pub run: Option<PathBuf>,
+    /// Quick sampling (many short interleaved process runs) and the smallest admissible params.
+    #[arg(long)]
+    pub quick: bool,
+    /// Feature combos: in baseline mode the builds to measure; for same-run A/B gates extra
+    /// features ON in both sides.
+    #[arg(long)]
+    pub features: Option<String>,
+    /// Inconclusive and missing verdicts fail the gate.
+    #[arg(long)]
+    pub strict: bool,
+    /// Exit 2 when the baseline comes from another kind of machine.
+    #[arg(long)]
+    pub require_same_machine: bool,
+    /// Report directory. [default: reports/<date>-<sha>/]
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// Label for the NOTES title. [default: gate]
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Process runs per (cell, build), overriding the sampling preset.
+    #[arg(long)]
+    pub rounds: Option<u32>,
+    /// Extra spins per publish of the `throttled` contender (injects a real slowdown).
+    #[arg(long, value_name = "SPINS")]
+    pub throttle_spins: Option<u64>,
+    /// Bootstrap seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Baseline directory.
+    #[command(flatten)]
+    pub dir: BaselineDirArg,
+}
+
+/// `ron-bench notes`.
+#[derive(Debug, ClapArgs)]
+pub struct NotesArgs {
+    /// The PR label in the NOTES title.
+    #[arg(long, default_value = "local")]
+    pub label: String,
+    /// Compare against this saved baseline (regression policy); else the run's own A/B.
+    #[arg(long, value_name = "NAME")]
+    pub baseline: Option<String>,
+    /// The run file. [default: reports/runs/latest.json]
+    #[arg(long, value_name = "RUNFILE")]
+    pub run: Option<PathBuf>,
+    /// Policy (default: regression with --baseline, else quick).
+    #[arg(long)]
+    pub policy: Option<String>,
+    /// Baseline directory.
+    #[command(flatten)]
+    pub dir: BaselineDirArg,
+}
+
+/// `ron-bench chart`.
+#[derive(Debug, ClapArgs)]
+pub struct ChartArgs {
+    /// The run file. [default: reports/runs/latest.json]
+    #[arg(long, value_name = "RUNFILE")]
+    pub run: Option<PathBuf>,
+    /// Compare against this saved baseline (change chart of the regression policy).
+    #[arg(long, value_name = "NAME")]
+    pub baseline: Option<String>,
+    /// Output directory. [default: reports/charts]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Policy for the change chart (default: regression with --baseline, else quick).
+    #[arg(long)]
+    pub policy: Option<String>,
+    /// Baseline directory.
+    #[command(flatten)]
+    pub dir: BaselineDirArg,
+}
+
+/// `ron-bench calibrate`.
+#[derive(Debug, Default, ClapArgs)]
+pub struct CalibrateArgs {
+    /// Interleaved rounds per repeat (each A/A or power trial uses the gate's rounds).
+    #[arg(long)]
+    pub rounds: Option<u32>,
+    /// Injected slowdowns in percent (comma list).
+    #[arg(long, default_value = "5,10")]
+    pub slowdown: String,
+    /// Independent repeats (separate runs).
+    #[arg(long)]
+    pub repeats: Option<u32>,
+    /// Tiny settings for tests (use with RON_BENCH_MOCK=1).
+    #[arg(long)]
+    pub quick: bool,
+    /// Feature combo to calibrate (one build). [default: none]
+    #[arg(long)]
+    pub features: Option<String>,
+    /// Also store the result in this baseline's `calibration` field.
+    #[arg(long, value_name = "NAME")]
+    pub baseline: Option<String>,
+    /// Bootstrap and split seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Baseline directory.
+    #[command(flatten)]
+    pub dir: BaselineDirArg,
+}
+
+/// `ron-bench import`.
+#[derive(Debug, ClapArgs)]
+pub struct ImportArgs {
+    /// What to import.
+    #[command(subcommand)]
+    pub command: ImportCommand,
+}
+
+/// Import sources.
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// criterion's target/criterion directory.
+    Criterion {
+        /// criterion root. [default: $CRITERION_HOME, else $CARGO_TARGET_DIR/criterion, else
+        /// target/criterion]
+        dir: Option<PathBuf>,
+        /// Baseline name to save as.
+        #[arg(long)]
+        name: String,
+        /// criterion baseline directory to read (`new`, `base` or a saved name).
+        #[arg(long, default_value = "new")]
+        from: String,
+        /// Replace an existing baseline.
+        #[arg(long)]
+        force: bool,
+        /// Baseline directory.
+        #[command(flatten)]
+        dir_arg: BaselineDirArg,
+    },
+}
+
+/// `ron-bench export`.
+#[derive(Debug, ClapArgs)]
+pub struct ExportArgs {
+    /// Baseline name.
+    pub name: String,
+    /// critcmp (critcmp --export JSON), bmf (Bencher Metric Format) or csv.
+    #[arg(long, value_parser = ["critcmp", "bmf", "csv"])]
+    pub format: String,
+    /// Write to FILE (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Baseline directory.
+    #[command(flatten)]
+    pub dir: BaselineDirArg,
+}
+
+/// `ron-bench amdahl`.
+#[derive(Debug, ClapArgs)]
+pub struct AmdahlArgs {
+    /// Fraction of time the improved path covers, in [0, 1].
+    #[arg(long, allow_hyphen_values = true)]
+    pub p: f64,
+    /// Speedup of the improved path, > 0.
+    #[arg(long, allow_hyphen_values = true)]
+    pub s: f64,
 }
 
 /// `ron-bench run`.

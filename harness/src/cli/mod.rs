@@ -1,11 +1,18 @@
 //! The CLI: [`args`] (clap, raw) -> [`config`] (validated) -> commands; exit codes.
 //!
-//! Exit codes: 0 success, 1 a failed gate (reserved for `gate`/`compare`), 2 usage, data or
-//! tool error (bad knob, unknown name, missing/corrupt file, failed build, Ctrl-C).
+//! Exit codes: 0 success, 1 a failed gate (`gate` only; `compare`, `notes` and `chart` present
+//! verdicts and exit 0, like critcmp), 2 usage, data or tool error (bad knob, unknown name,
+//! missing/corrupt file, bad policy, failed build, Ctrl-C, cross-machine baseline with
+//! `--require-same-machine`).
 
 pub mod args;
 mod baseline;
+pub mod calibrate;
+mod compare;
 pub mod config;
+mod gate;
+mod interop;
+pub mod output;
 mod run;
 mod table;
 
@@ -43,5 +50,13 @@ pub fn dispatch(args: Args) -> anyhow::Result<Outcome> {
     match args.command {
         Command::Run(a) => run::run(&a, &env, &workspace),
         Command::Baseline(b) => baseline::baseline(b, &workspace),
+        Command::Compare(a) => compare::compare(&a, &workspace),
+        Command::Gate(a) => gate::gate(&a, &env, &workspace),
+        Command::Notes(a) => compare::notes(&a, &workspace),
+        Command::Chart(a) => compare::chart(&a, &workspace),
+        Command::Calibrate(a) => calibrate::calibrate(&a, &env, &workspace),
+        Command::Import(a) => interop::import(a.command, &workspace),
+        Command::Export(a) => interop::export(&a, &workspace),
+        Command::Amdahl(a) => interop::amdahl_cmd(&a),
     }
 }

@@ -130,6 +130,23 @@ impl Sampling {
         warmup_ms: 80,
         window_ms: 40,
     };
+    /// `gate --quick` and `calibrate`: many short process runs. Process-to-process noise
+    /// dominates here (FIELD_NOTES section 1; on the 2-core VM whole processes land in a
+    /// fast or a slow mode), so precision comes from the number of interleaved process runs,
+    /// not from their length.
+    pub const GATE_QUICK: Sampling = Sampling {
+        rounds: 20,
+        samples: 3,
+        warmup_ms: 40,
+        window_ms: 20,
+    };
+    /// `gate` without `--quick`.
+    pub const GATE_FULL: Sampling = Sampling {
+        rounds: 30,
+        samples: 5,
+        warmup_ms: 80,
+        window_ms: 40,
+    };
     /// The default: ten interleaved process runs of ten 100 ms samples.
     pub const FULL: Sampling = Sampling {
         rounds: 10,

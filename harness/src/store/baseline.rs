@@ -108,8 +108,27 @@ impl BaselineDir {
             saved_utc: now_utc(),
             source,
             run,
+            imported: None,
+            calibration: None,
         };
         write_json_atomic(&path, &b)?;
+        Ok(path)
+    }
+
+    /// Saves a complete baseline value as `name` (imports, calibration updates).
+    pub fn save_baseline(&self, b: &Baseline, force: bool) -> Result<PathBuf, BaselineError> {
+        let path = self.path(&b.name)?;
+        if path.exists() && !force {
+            return Err(BaselineError::Exists {
+                name: b.name.clone(),
+                path,
+            });
+        }
+        std::fs::create_dir_all(&self.dir).map_err(|source| BaselineError::Io {
+            path: self.dir.clone(),
+            source,
+        })?;
+        write_json_atomic(&path, b)?;
         Ok(path)
     }
 

@@ -23,7 +23,8 @@
 //! # `ron-bench/baseline/v1`
 //!
 //! A [`Baseline`] is a named, saved run: `schema`, `name`, `saved_utc`, `source` (the run
-//! file it came from) and the whole `run`.
+//! file it came from) and the whole `run`; optionally `imported` (criterion benchmarks, see
+//! `ron-bench import criterion`) and `calibration` (see `ron-bench calibrate`).
 
 pub mod baseline;
 pub mod fingerprint;
@@ -209,6 +210,13 @@ pub struct Baseline {
     pub source: Option<String>,
     /// The run.
     pub run: RunFile,
+    /// Benchmarks imported from criterion (`ron-bench import criterion`); the run then has no
+    /// cells and records where and when the import happened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imported: Option<ron_bench_report::interop::ImportedBaseline>,
+    /// The last `ron-bench calibrate --baseline NAME` result (false alarms, detection power).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<crate::calibrate::Calibration>,
 }
 
 /// Now as RFC 3339 UTC (second precision).

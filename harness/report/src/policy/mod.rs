@@ -34,7 +34,7 @@
 //! ```
 //!
 //! A side table has `contender = "..."` or `contenders = [...]` (ron-bus tokio-broadcast flume
-//! crossbeam bus-crate; empty = any for the candidate, the candidate's own contender for the
+//! crossbeam bus-crate, and `throttled` for power checks; empty = any for the candidate, the candidate's own contender for the
 //! reference), `features = [...]` (must be ON), `features_off = [...]` (must be OFF) and, for
 //! the reference only, `best_of = ["contender" | <param>, ...]`: the reference may differ from
 //! the candidate in these dimensions and the best one (by median, direction-aware) is used,

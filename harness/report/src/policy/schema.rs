@@ -43,6 +43,8 @@ pub(crate) enum ContenderName {
     Flume,
     Crossbeam,
     BusCrate,
+    /// ron-bus plus calibrated extra spins per publish (ron-bench's power check).
+    Throttled,
 }
 
 impl ContenderName {
@@ -53,6 +55,7 @@ impl ContenderName {
             ContenderName::Flume => "flume",
             ContenderName::Crossbeam => "crossbeam",
             ContenderName::BusCrate => "bus-crate",
+            ContenderName::Throttled => "throttled",
         }
     }
 }

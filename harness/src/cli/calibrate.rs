@@ -1,0 +1,515 @@
+//! `ron-bench calibrate`: the quick gate's A/A false-alarm rate and its detection power on
+//! real injected slowdowns. The procedure is documented on [`crate::calibrate`].
+
+use super::args::{BaselineDirArg, CalibrateArgs, RunArgs};
+use super::config::RunConfig;
+use super::output::{self, baseline_dir};
+use super::run::measure;
+use super::Outcome;
+use crate::calibrate::{
+    blocks, paired_slowdown_pct, pick, spins_for, subsets, Calibration, SpinFit, CALIBRATION_SCHEMA,
+};
+use crate::gate::{make_cell, PolicyChoice};
+use crate::runner::Plan;
+use crate::spec::{features, Build, Cell, JobKey, Matrix, Params, Sampling};
+use crate::store::fingerprint::available_cores;
+use crate::store::{now_utc, Machine, RunFile};
+use crate::{ContenderId, Scenario};
+use anyhow::{bail, Context};
+use ron_bench_report::analysis::{
+    detection_rate, evaluate, false_alarm_rate, AnalysisConfig, Cell as ACell, Check, GateKind,
+    MetricKind, Rule, Verdict,
+};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Resampled trials per repeat.
+const RESAMPLED_TRIALS: usize = 200;
+/// Guessed publisher cost of one throttle spin, only used to size the probe.
+const GUESS_NS_PER_SPIN: f64 = 0.5;
+/// Slowdown the probe aims for (a large one measures the slope precisely).
+const PROBE_TARGET: f64 = 0.3;
+
+/// The side file with the last calibration of this baseline directory.
+pub fn side_file(dir: &BaselineDirArg, ws: &Path) -> PathBuf {
+    baseline_dir(dir, ws).dir.join("calibration.json")
+}
+
+/// The stored calibration, when there is one from this kind of machine.
+pub fn stored(dir: &BaselineDirArg, ws: &Path) -> Option<Calibration> {
+    let text = std::fs::read_to_string(side_file(dir, ws)).ok()?;
+    let c: Calibration = serde_json::from_str(&text).ok()?;
+    (c.schema == CALIBRATION_SCHEMA && c.machine.same_kind(&Machine::capture())).then_some(c)
+}
+
+struct Settings {
+    trial_rounds: u32,
+    rounds: u32,
+    repeats: u32,
+    cost_rounds: u32,
+    probe_rounds: u32,
+    sampling: Sampling,
+    slowdowns: Vec<f64>,
+}
+
+fn settings(args: &CalibrateArgs) -> anyhow::Result<Settings> {
+    let slowdowns: Vec<f64> = args
+        .slowdown
+        .split(',')
+        .map(|s| {
+            s.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite() && *v > 0.0 && *v < 100.0)
+                .with_context(|| {
+                    format!(
+                        "--slowdown {:?}: {s:?} is not a percentage in (0, 100)",
+                        args.slowdown
+                    )
+                })
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let (trial_rounds, rounds, repeats, cost, probe, sampling) = if args.quick {
+        let s = Sampling {
+            rounds: 0,
+            samples: 2,
+            warmup_ms: 0,
+            window_ms: 1,
+        };
+        (4, 8, 2, 2, 3, s)
+    } else {
+        (
+            Sampling::GATE_QUICK.rounds,
+            100,
+            2,
+            3,
+            8,
+            Sampling::GATE_QUICK,
+        )
+    };
+    let rounds = args.rounds.unwrap_or(rounds);
+    let repeats = args.repeats.unwrap_or(repeats);
+    if repeats == 0 {
+        bail!("--repeats must be at least 1 (got 0)");
+    }
+    if rounds < trial_rounds {
+        bail!("--rounds {rounds} is below the gate's {trial_rounds} rounds per trial");
+    }
+    Ok(Settings {
+        trial_rounds,
+        rounds,
+        repeats,
+        cost_rounds: cost,
+        probe_rounds: probe,
+        sampling,
+        slowdowns,
+    })
+}
+
+/// The metric a cell is gated on.
+fn metric_of(c: &Cell) -> MetricKind {
+    if c.scenario == Scenario::Steady {
+        MetricKind::PublishesPerSec
+    } else {
+        MetricKind::DeliveriesPerSec
+    }
+}
+
+fn values(run: &RunFile, cell_id: &str, build: &str, m: MetricKind) -> Vec<f64> {
+    run.cells
+        .iter()
+        .find(|c| c.id == cell_id && c.build == build)
+        .map(|c| {
+            c.rounds
+                .iter()
+                .map(|r| match m {
+                    MetricKind::PublishesPerSec => r.values.publishes_per_sec,
+                    _ => r.values.deliveries_per_sec,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+struct Ctx<'a> {
+    ws: &'a Path,
+    mock: bool,
+    knobs: Vec<crate::spec::knobs::KnobSetting>,
+    template: Matrix,
+}
+
+impl Ctx<'_> {
+    /// Runs explicit (cell, build) jobs for `rounds` rounds.
+    fn run(
+        &self,
+        what: &str,
+        builds: &[Build],
+        jobs: &[(Cell, usize)],
+        sampling: Sampling,
+    ) -> anyhow::Result<RunFile> {
+        let mut cells: Vec<Cell> = Vec::new();
+        let mut keys = Vec::new();
+        for (c, b) in jobs {
+            let i = cells.iter().position(|x| x.id == c.id).unwrap_or_else(|| {
+                cells.push(c.clone());
+                cells.len() - 1
+            });
+            keys.push(JobKey { cell: i, build: *b });
+        }
+        let matrix = Matrix {
+            builds: builds.to_vec(),
+            sampling,
+            contenders: vec![ContenderId::RonBus, ContenderId::Throttled],
+            ..self.template.clone()
+        };
+        let plan = Plan::from_jobs(matrix, cells, keys, available_cores());
+        eprintln!(
+            "calibrate: {what}: {} jobs x {} rounds (~{:.0} s)",
+            plan.runnable.len(),
+            sampling.rounds,
+            plan.estimated_ms() as f64 / 1e3
+        );
+        measure(&plan, self.ws, self.mock, self.knobs.clone(), Vec::new())
+    }
+}
+
+pub(super) fn calibrate(
+    args: &CalibrateArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+    ws: &Path,
+) -> anyhow::Result<Outcome> {
+    let started = Instant::now();
+    let st = settings(args)?;
+    let base_cfg = RunConfig::new(&RunArgs::default(), env, ws)?;
+    let build = match &args.features {
+        Some(f) => {
+            let b = features::parse(f)?;
+            if b.len() != 1 {
+                bail!("--features {f:?}: calibrate measures one build (give one combo)");
+            }
+            b[0].clone()
+        }
+        None => Build::new(vec![]),
+    };
+    let twin = Build {
+        label: format!("{}~aa", build.label),
+        features: build.features.clone(),
+    };
+    // The quick gate's A/B rule: calibrate exactly what `gate --quick` applies.
+    let quick = PolicyChoice::Quick.load()?;
+    let ab = quick
+        .gates
+        .iter()
+        .find(|g| g.id == "Q-ab-fanout")
+        .context("embedded quick policy lacks Q-ab-fanout")?;
+    let rule = Rule {
+        gate_id: "calibrate".into(),
+        description: "A/A or injected slowdown vs ron-bus".into(),
+        kind: GateKind::Regression,
+        threshold_pct: ab.threshold_pct,
+        noise_limit_pct: ab.noise_limit_pct,
+    };
+    let m = &base_cfg.matrix;
+    let p = |fanout| Params {
+        burst: m.bursts.first().copied(),
+        fanout,
+        cap: m.caps.first().copied().unwrap_or(2048),
+        pub_yield: false,
+        tls_thresh: m.tls_thresholds.first().copied().unwrap_or(64),
+        rate_per_sec: None,
+        throttle_spins: 0,
+    };
+    let fanout = m.fanouts.first().copied().unwrap_or(4);
+    let cells = vec![
+        make_cell(Scenario::Steady, ContenderId::RonBus, p(1)),
+        make_cell(Scenario::BurstFanout, ContenderId::RonBus, p(fanout)),
+        make_cell(Scenario::Batched, ContenderId::RonBus, p(fanout)),
+    ];
+    let throttled = |c: &Cell, spins: u64| {
+        make_cell(
+            c.scenario,
+            ContenderId::Throttled,
+            Params {
+                throttle_spins: spins,
+                ..c.params
+            },
+        )
+    };
+    let ctx = Ctx {
+        ws,
+        mock: base_cfg.mock,
+        knobs: base_cfg.knobs.clone(),
+        template: base_cfg.matrix.clone(),
+    };
+    let with_rounds = |r| Sampling {
+        rounds: r,
+        ..st.sampling
+    };
+
+    // 1. Per-message cost.
+    let jobs: Vec<(Cell, usize)> = cells.iter().map(|c| (c.clone(), 0)).collect();
+    let cost = ctx.run(
+        "per-message cost",
+        std::slice::from_ref(&build),
+        &jobs,
+        with_rounds(st.cost_rounds),
+    )?;
+    let t0: Vec<f64> = cells
+        .iter()
+        .map(|c| {
+            let v = values(&cost, &c.id, &build.label, MetricKind::PublishesPerSec);
+            1e9 / crate::stats::median(&v).max(1.0)
+        })
+        .collect();
+
+    // 2. Probe spins -> spins per target slowdown.
+    let probe: Vec<u64> = t0
+        .iter()
+        .map(|t| ((PROBE_TARGET * t / GUESS_NS_PER_SPIN).round() as u64).clamp(1, 10_000_000))
+        .collect();
+    let jobs: Vec<(Cell, usize)> = cells
+        .iter()
+        .zip(&probe)
+        .flat_map(|(c, s)| [(c.clone(), 0), (throttled(c, *s), 0)])
+        .collect();
+    let pr = ctx.run(
+        "spin probe",
+        std::slice::from_ref(&build),
+        &jobs,
+        with_rounds(st.probe_rounds),
+    )?;
+    let mut fits: Vec<SpinFit> = Vec::new();
+    for ((c, s), t) in cells.iter().zip(&probe).zip(&t0) {
+        let mk = metric_of(c);
+        let base = values(&pr, &c.id, &build.label, mk);
+        let slow = values(&pr, &throttled(c, *s).id, &build.label, mk);
+        let f = paired_slowdown_pct(&base, &slow);
+        fits.push(SpinFit {
+            cell: c.id.clone(),
+            metric: mk.name().into(),
+            ns_per_message: *t,
+            probe_spins: *s,
+            probe_slowdown_pct: f,
+            ns_per_spin: f / 100.0 * t / *s as f64,
+            targets: st
+                .slowdowns
+                .iter()
+                .map(|x| (*x, spins_for(*x, *s, f), f64::NAN))
+                .collect(),
+        });
+    }
+    for f in &fits {
+        println!(
+            "spin fit {}: {:.1} ns/message, probe {} spins -> {:+.1}% ({:.3} ns/spin); {}",
+            f.cell,
+            f.ns_per_message,
+            f.probe_spins,
+            f.probe_slowdown_pct,
+            f.ns_per_spin,
+            f.targets
+                .iter()
+                .map(|(x, s, _)| format!("{x}% = {s} spins"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+
+    // 3. Main runs: A, A' (twin build), throttled per target; interleaved.
+    let builds = [build.clone(), twin.clone()];
+    let mut jobs: Vec<(Cell, usize)> = Vec::new();
+    for (c, f) in cells.iter().zip(&fits) {
+        jobs.push((c.clone(), 0));
+        jobs.push((c.clone(), 1));
+        for (_, s, _) in &f.targets {
+            jobs.push((throttled(c, *s), 0));
+        }
+    }
+    let analysis = AnalysisConfig {
+        seed: args.seed.unwrap_or(AnalysisConfig::default().seed),
+        ..AnalysisConfig::default()
+    };
+    let mut aa_ind: Vec<Vec<Verdict>> = Vec::new();
+    let mut aa_res: Vec<Vec<Verdict>> = Vec::new();
+    let mut pw_ind: Vec<(f64, Verdict)> = Vec::new();
+    let mut pw_res: Vec<(f64, Verdict)> = Vec::new();
+    let mut achieved: BTreeMap<(usize, usize), Vec<f64>> = BTreeMap::new();
+    let mut executor = String::new();
+    for k in 0..st.repeats {
+        let run = ctx.run(
+            &format!("repeat {}/{}", k + 1, st.repeats),
+            &builds,
+            &jobs,
+            with_rounds(st.rounds),
+        )?;
+        executor = run.executor.clone();
+        // Per cell: A, A', and each target's throttled values.
+        let data: Vec<(MetricKind, Vec<f64>, Vec<f64>, Vec<Vec<f64>>)> = cells
+            .iter()
+            .zip(&fits)
+            .map(|(c, f)| {
+                let mk = metric_of(c);
+                let slow = f
+                    .targets
+                    .iter()
+                    .map(|(_, s, _)| values(&run, &throttled(c, *s).id, &build.label, mk))
+                    .collect();
+                (
+                    mk,
+                    values(&run, &c.id, &build.label, mk),
+                    values(&run, &c.id, &twin.label, mk),
+                    slow,
+                )
+            })
+            .collect();
+        for (ci, d) in data.iter().enumerate() {
+            for (ti, slow) in d.3.iter().enumerate() {
+                achieved
+                    .entry((ci, ti))
+                    .or_default()
+                    .push(paired_slowdown_pct(&d.1, slow));
+            }
+        }
+        let n = st.trial_rounds as usize;
+        let rounds = data.iter().map(|d| d.1.len()).min().unwrap_or(0);
+        let seed = analysis.seed ^ u64::from(k).wrapping_mul(0x9e37_79b9);
+        for (sets, aa, pw) in [
+            (blocks(rounds, n), &mut aa_ind, &mut pw_ind),
+            (
+                subsets(rounds, n, RESAMPLED_TRIALS, seed),
+                &mut aa_res,
+                &mut pw_res,
+            ),
+        ] {
+            for (t, idx) in sets.iter().enumerate() {
+                let suite = |side: &dyn Fn(usize) -> Vec<f64>, tag: &str| -> Vec<ACell> {
+                    data.iter()
+                        .enumerate()
+                        .map(|(ci, d)| ACell {
+                            id: format!("{tag}/{}/r{k}t{t}", cells[ci].id),
+                            params: BTreeMap::new(),
+                            metric: d.0.metric(),
+                            base: pick(&d.1, idx),
+                            new: pick(&side(ci), idx),
+                            paired: true,
+                        })
+                        .collect()
+                };
+                let checks = |n: usize| -> Vec<Check> {
+                    (0..n)
+                        .map(|i| Check {
+                            rule: rule.clone(),
+                            cell: Some(i),
+                        })
+                        .collect()
+                };
+                let aa_cells = suite(&|ci| data[ci].2.clone(), "aa");
+                let e = evaluate(&aa_cells, &checks(aa_cells.len()), &analysis);
+                aa.push(e.verdicts.iter().map(|v| v.verdict).collect());
+                for (ti, (x, _, _)) in fits[0].targets.iter().enumerate() {
+                    let slow_cells = suite(&|ci| data[ci].3[ti].clone(), &format!("slow{x}"));
+                    let e = evaluate(&slow_cells, &checks(slow_cells.len()), &analysis);
+                    pw.extend(e.verdicts.iter().map(|v| (*x, v.verdict)));
+                }
+            }
+        }
+    }
+    for ((ci, ti), v) in &achieved {
+        fits[*ci].targets[*ti].2 = crate::stats::median(v);
+    }
+    let cal = Calibration {
+        schema: CALIBRATION_SCHEMA.into(),
+        created_utc: now_utc(),
+        machine: Machine::capture(),
+        executor,
+        build: build.label.clone(),
+        rounds_per_trial: st.trial_rounds,
+        rounds_per_repeat: st.rounds,
+        repeats: st.repeats,
+        samples: st.sampling.samples,
+        window_ms: st.sampling.window_ms,
+        tolerance_pct: rule.threshold_pct,
+        spins: fits,
+        false_alarm: false_alarm_rate(&aa_ind),
+        false_alarm_resampled: false_alarm_rate(&aa_res),
+        detection: detection_rate(&pw_ind),
+        detection_resampled: detection_rate(&pw_res),
+        wall_ms: started.elapsed().as_millis() as u64,
+    };
+    print_result(&cal);
+    store(&cal, args, ws)?;
+    Ok(Outcome::Success)
+}
+
+fn print_result(c: &Calibration) {
+    println!(
+        "\ncalibration ({} executor, build {}): {} repeat(s) x {} rounds, trials of {} rounds, \
+         {} samples x {} ms per process run, regression tolerance {}%",
+        c.executor,
+        c.build,
+        c.repeats,
+        c.rounds_per_repeat,
+        c.rounds_per_trial,
+        c.samples,
+        c.window_ms,
+        c.tolerance_pct
+    );
+    for f in &c.spins {
+        for (x, s, got) in &f.targets {
+            println!(
+                "  {}: nominal {x}% = {s} spins, achieved {got:+.1}%",
+                f.cell,
+            );
+        }
+    }
+    let fa =
+        |name: &str, f: &ron_bench_report::analysis::FalseAlarmRate| {
+            println!(
+            "A/A false alarms ({name}): {} of {} suites flagged anything = {:.1}% (target <= 5%); \
+             cell rate {:.2}%, {} inconclusive of {} verdicts",
+            f.suites_with_alarm, f.suites, f.suite_rate * 100.0, f.cell_rate * 100.0,
+            f.inconclusive, f.verdicts
+        );
+        };
+    fa("independent trials", &c.false_alarm);
+    fa("resampled trials", &c.false_alarm_resampled);
+    for (name, d) in [
+        ("independent", &c.detection),
+        ("resampled", &c.detection_resampled),
+    ] {
+        for p in d {
+            println!(
+                "detection ({name}) of a {}% slowdown: {} of {} cell-trials = {:.1}% (target {})",
+                p.injected_pct,
+                p.detected,
+                p.trials,
+                p.rate * 100.0,
+                if p.injected_pct >= 10.0 {
+                    ">= 95%"
+                } else {
+                    ">= 80%"
+                }
+            );
+        }
+    }
+    println!("wall time {:.1} s", c.wall_ms as f64 / 1e3);
+}
+
+fn store(c: &Calibration, args: &CalibrateArgs, ws: &Path) -> anyhow::Result<()> {
+    let dir = baseline_dir(&args.dir, ws);
+    std::fs::create_dir_all(&dir.dir)
+        .with_context(|| format!("cannot create baseline directory {}", dir.dir.display()))?;
+    let side = side_file(&args.dir, ws);
+    crate::store::write_json_atomic(&side, c)?;
+    println!("stored {}", side.display());
+    if let Some(name) = &args.baseline {
+        let mut b = dir
+            .load(name)
+            .with_context(|| format!("--baseline {name}"))?;
+        b.calibration = Some(c.clone());
+        let path = dir.save_baseline(&b, true)?;
+        println!("stored in baseline `{name}` ({})", path.display());
+    }
+    let _ = output::today();
+    Ok(())
+}

@@ -1,0 +1,103 @@
+//! `ron-bench compare`, `notes` and `chart`: present a run (against a baseline or its own
+//! A/B builds) through the report crate's exporters. They exit 0 whatever the verdicts are
+//! (like critcmp); `gate` is the command whose exit code carries the verdict.
+
+use super::args::{ChartArgs, CompareArgs, NotesArgs};
+use super::output::{self, analysis_config, inputs, load_named, load_run_arg};
+use super::Outcome;
+use crate::gate::{analyze, Analysis, PolicyChoice};
+use crate::store::{Baseline, RunFile};
+use anyhow::Context;
+use ron_bench_report::export::{CsvExporter, JsonExporter, MarkdownExporter};
+use std::path::Path;
+
+struct Loaded {
+    baseline: Option<Baseline>,
+    label: String,
+    run: RunFile,
+}
+
+fn load(
+    baseline: Option<&str>,
+    run: Option<&Path>,
+    dir: &super::args::BaselineDirArg,
+    ws: &Path,
+) -> anyhow::Result<Loaded> {
+    let baseline = match baseline {
+        Some(name) => Some(load_named(dir, ws, name)?),
+        None => None,
+    };
+    let (label, run) = load_run_arg(run, ws)?;
+    Ok(Loaded {
+        baseline,
+        label,
+        run,
+    })
+}
+
+fn analysis(
+    l: &Loaded,
+    policy: Option<&str>,
+    title: &str,
+    ws: &Path,
+    dir: &super::args::BaselineDirArg,
+) -> anyhow::Result<Analysis> {
+    let default = if l.baseline.is_some() {
+        "regression"
+    } else {
+        "quick"
+    };
+    let policy = PolicyChoice::parse(policy.unwrap_or(default))
+        .load()
+        .context("--policy")?;
+    let inp = inputs(
+        l.baseline.as_ref(),
+        (&l.label, &l.run),
+        title,
+        analysis_config(None, false),
+    );
+    let mut a = analyze(&policy, &inp);
+    output::quote_calibration(&mut a.report, super::calibrate::stored(dir, ws).as_ref());
+    Ok(a)
+}
+
+pub(super) fn compare(args: &CompareArgs, ws: &Path) -> anyhow::Result<Outcome> {
+    let l = load(Some(&args.baseline), args.run.as_deref(), &args.dir, ws)?;
+    let a = analysis(&l, Some(&args.policy), &args.label, ws, &args.dir)?;
+    let bytes = match args.format.as_str() {
+        "json" => output::render(&JsonExporter, &a.report)?,
+        "csv" => output::render(&CsvExporter, &a.report)?,
+        _ => output::render(&MarkdownExporter::default(), &a.report)?,
+    };
+    output::emit(&bytes, args.out.as_deref())?;
+    Ok(Outcome::Success)
+}
+
+pub(super) fn notes(args: &NotesArgs, ws: &Path) -> anyhow::Result<Outcome> {
+    let l = load(args.baseline.as_deref(), args.run.as_deref(), &args.dir, ws)?;
+    let a = analysis(&l, args.policy.as_deref(), &args.label, ws, &args.dir)?;
+    output::emit(
+        &output::render(&MarkdownExporter::default(), &a.report)?,
+        None,
+    )?;
+    Ok(Outcome::Success)
+}
+
+pub(super) fn chart(args: &ChartArgs, ws: &Path) -> anyhow::Result<Outcome> {
+    let l = load(args.baseline.as_deref(), args.run.as_deref(), &args.dir, ws)?;
+    let a = analysis(&l, args.policy.as_deref(), "chart", ws, &args.dir)?;
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| ws.join("reports").join("charts"));
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create chart directory {} (--out)", dir.display()))?;
+    let written = output::write_charts(&dir, &a.report)?;
+    if written.is_empty() {
+        anyhow::bail!("nothing to chart: the run has no comparable cells for this policy");
+    }
+    for p in written {
+        println!("wrote {}", p.display());
+    }
+    Ok(Outcome::Success)
+}

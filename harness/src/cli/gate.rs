@@ -1,0 +1,177 @@
+//! `ron-bench gate`: measure what the policy needs (or read `--run`), evaluate, print the
+//! verdict table, write the report directory, exit 0 pass / 1 fail / 2 error.
+
+use super::args::{GateArgs, RunArgs};
+use super::config::RunConfig;
+use super::output::{self, analysis_config, inputs, load_named, load_run_arg};
+use super::run::{measure, print_plan};
+use super::Outcome;
+use crate::gate::{analyze, cross_machine, derive_jobs, describe_machine, Defaults, PolicyChoice};
+use crate::runner::Plan;
+use crate::spec::{features, Sampling};
+use crate::store::fingerprint::available_cores;
+use crate::store::{Baseline, Machine, RunFile};
+use anyhow::{bail, Context};
+use std::path::Path;
+use std::time::Instant;
+
+pub(super) fn gate(
+    args: &GateArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+    ws: &Path,
+) -> anyhow::Result<Outcome> {
+    let started = Instant::now();
+    let choice = PolicyChoice::parse(args.policy.as_deref().unwrap_or(
+        if args.baseline.is_some() {
+            "regression"
+        } else {
+            "quick"
+        },
+    ));
+    let policy = choice.load().context("--policy")?;
+    let baseline: Option<Baseline> = match &args.baseline {
+        Some(name) => Some(load_named(&args.dir, ws, name)?),
+        None => None,
+    };
+    if let Some(b) = &baseline {
+        check_machine(b, &Machine::capture(), args.require_same_machine)?;
+    }
+    let (label, run) = match &args.run {
+        Some(p) => load_run_arg(Some(p), ws)?,
+        None => (
+            "gate".to_string(),
+            measure_for(args, env, ws, &policy, baseline.as_ref())?,
+        ),
+    };
+    if let Some(b) = &baseline {
+        check_machine(b, &run.env.machine, args.require_same_machine)?;
+    }
+    let cal = crate::cli::calibrate::stored(&args.dir, ws);
+    let cfg = analysis_config(args.seed, args.strict);
+    let inp = inputs(
+        baseline.as_ref(),
+        (&label, &run),
+        args.label.as_deref().unwrap_or("gate"),
+        cfg,
+    );
+    let mut a = analyze(&policy, &inp);
+    output::quote_calibration(&mut a.report, cal.as_ref());
+    println!("\n{}", output::verdict_table(&a.report));
+    let dir = args
+        .out_dir
+        .clone()
+        .unwrap_or_else(|| output::default_report_dir(ws, &run));
+    let written = output::write_report_dir(&dir, &a, &run)?;
+    println!("reports: {} ({} files)", dir.display(), written.len());
+    let o = &a.report.outcome;
+    println!(
+        "gate {}: policy {}, exit {} ({:.1} s)",
+        if o.passed { "PASSED" } else { "FAILED" },
+        policy.name,
+        o.exit_code,
+        started.elapsed().as_secs_f64()
+    );
+    for f in &o.failing {
+        println!("  failing: {f}");
+    }
+    Ok(if o.passed {
+        Outcome::Success
+    } else {
+        Outcome::GateFailed
+    })
+}
+
+/// Warns (or, with `--require-same-machine`, fails) when the baseline's machine differs.
+fn check_machine(b: &Baseline, here: &Machine, require: bool) -> anyhow::Result<()> {
+    if !cross_machine(&b.run.env.machine, here) {
+        return Ok(());
+    }
+    let msg = format!(
+        "baseline `{}` was measured on {} ({} cores); this machine is {} ({} cores)",
+        b.name,
+        b.run
+            .env
+            .machine
+            .cpu_model
+            .as_deref()
+            .unwrap_or("unknown cpu"),
+        b.run.env.machine.logical_cores,
+        here.cpu_model.as_deref().unwrap_or("unknown cpu"),
+        here.logical_cores
+    );
+    if require {
+        bail!("{msg} (--require-same-machine)");
+    }
+    eprintln!("WARNING: {msg}: verdicts are marked cross-machine");
+    Ok(())
+}
+
+/// Derives and runs the jobs of `policy`; also writes the run under reports/runs/.
+fn measure_for(
+    args: &GateArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+    ws: &Path,
+    policy: &ron_bench_report::policy::Policy,
+    baseline: Option<&Baseline>,
+) -> anyhow::Result<RunFile> {
+    // Knob defaults (and their env overrides) exactly as `run` resolves them.
+    let base_cfg = RunConfig::new(&RunArgs::default(), env, ws)?;
+    let m = &base_cfg.matrix;
+    let extra = match &args.features {
+        Some(f) => features::parse(f)?,
+        None => Vec::new(),
+    };
+    let d = Defaults {
+        bursts: m.bursts.clone(),
+        fanouts: m.fanouts.clone(),
+        caps: m.caps.clone(),
+        tls_thresh: m.tls_thresholds.first().copied().unwrap_or(64),
+        rate: m.latency_rate_per_sec,
+        throttle_spins: args.throttle_spins.unwrap_or(0),
+        quick: args.quick,
+    };
+    let jobs = derive_jobs(policy, baseline.map(|b| &b.run), &extra, &d);
+    if jobs.jobs.is_empty() {
+        bail!(
+            "policy `{}` needs nothing this run can measure (its gates compare against a \
+             baseline: pass --baseline NAME, or --run RUNFILE)",
+            policy.name
+        );
+    }
+    let mut sampling = if args.quick {
+        Sampling::GATE_QUICK
+    } else {
+        Sampling::GATE_FULL
+    };
+    if let Some(r) = args.rounds {
+        if r == 0 {
+            bail!("--rounds must be at least 1 (got 0)");
+        }
+        sampling.rounds = r;
+    }
+    let matrix = jobs.matrix(sampling, &d);
+    let plan = Plan::from_jobs(matrix, jobs.cells, jobs.jobs, available_cores());
+    let cfg = RunConfig {
+        matrix: plan.matrix.clone(),
+        ..base_cfg
+    };
+    println!(
+        "ron-bench gate: policy {} ({}), {} cells x {} builds -> {} jobs{}",
+        policy.name,
+        policy.origin,
+        plan.cells.len(),
+        plan.matrix.builds.len(),
+        plan.runnable.len(),
+        baseline.map_or(String::new(), |b| format!(", baseline `{}`", b.name))
+    );
+    let warnings = print_plan(&plan, &cfg);
+    let run = measure(&plan, ws, cfg.mock, cfg.knobs.clone(), warnings)?;
+    let dir = ws.join("reports").join("runs");
+    if std::fs::create_dir_all(&dir).is_ok() {
+        let stamp = run.created_utc.replace([':', '-'], "");
+        let path = dir.join(format!("gate-{stamp}.json"));
+        crate::store::write_json_atomic(&path, &run)?;
+        eprintln!("run file: {} ({})", path.display(), describe_machine(&run));
+    }
+    Ok(run)
+}

@@ -1,0 +1,362 @@
+//! Shared plumbing of the comparing commands: loading inputs, writing exporter output
+//! atomically, the report directory, and the verdict table on stdout. Presentation only:
+//! every number printed here was decided by `ron_bench_report`.
+
+use super::args::BaselineDirArg;
+use crate::calibrate::Calibration;
+use crate::gate::{Analysis, Inputs};
+use crate::store::baseline::BaselineDir;
+use crate::store::{load_run, Baseline, RunFile};
+use anyhow::{bail, Context};
+use ron_bench_report::analysis::{fmt_p, AnalysisConfig};
+use ron_bench_report::export::{
+    human, pct, row_label, BencherExporter, ChangeChart, ChartFormat, CsvExporter, Exporter,
+    JsonExporter, MarkdownExporter, ScalingChart,
+};
+use ron_bench_report::report::Report;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The baseline directory of a command.
+pub fn baseline_dir(arg: &BaselineDirArg, ws: &Path) -> BaselineDir {
+    BaselineDir::new(
+        arg.baseline_dir
+            .clone()
+            .unwrap_or_else(|| ws.join("baselines")),
+    )
+}
+
+/// Loads baseline `name` (`--baseline`); errors name it and the directory.
+pub fn load_named(arg: &BaselineDirArg, ws: &Path, name: &str) -> anyhow::Result<Baseline> {
+    let dir = baseline_dir(arg, ws);
+    let b = dir
+        .load(name)
+        .with_context(|| format!("--baseline {name}"))?;
+    if b.imported.is_some() && b.run.cells.is_empty() {
+        bail!(
+            "baseline `{name}` was imported from criterion (ns/iter per benchmark); it has no \
+             ron-bench cells to compare a run with (use `ron-bench export {name}` instead)"
+        );
+    }
+    Ok(b)
+}
+
+/// Loads `--run` (default `reports/runs/latest.json`); returns its label and contents.
+pub fn load_run_arg(run: Option<&Path>, ws: &Path) -> anyhow::Result<(String, RunFile)> {
+    let path = run
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| ws.join("reports/runs/latest.json"));
+    if !path.is_file() {
+        bail!(
+            "no run file at {} (--run): run `ron-bench run` first or pass --run RUNFILE",
+            path.display()
+        );
+    }
+    let file = load_run(&path).with_context(|| format!("--run {}", path.display()))?;
+    let label = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("run")
+        .to_string();
+    Ok((label, file))
+}
+
+/// Today as `YYYY-MM-DD` (UTC).
+pub fn today() -> String {
+    crate::store::now_utc().chars().take(10).collect()
+}
+
+/// The analysis settings of a command.
+pub fn analysis_config(seed: Option<u64>, strict: bool) -> AnalysisConfig {
+    let mut a = AnalysisConfig {
+        strict,
+        ..AnalysisConfig::default()
+    };
+    if let Some(s) = seed {
+        a.seed = s;
+    }
+    a
+}
+
+/// The inputs of an analysis, with the calibration note (when one is stored) appended later.
+pub fn inputs<'a>(
+    baseline: Option<&'a Baseline>,
+    run: (&'a str, &'a RunFile),
+    label: &str,
+    analysis: AnalysisConfig,
+) -> Inputs<'a> {
+    Inputs {
+        baseline: baseline.map(|b| (b.name.as_str(), &b.run)),
+        run,
+        label: label.to_string(),
+        date: today(),
+        analysis,
+    }
+}
+
+/// Adds a note quoting the stored calibration (when it matches this machine).
+pub fn quote_calibration(report: &mut Report, cal: Option<&Calibration>) {
+    if let Some(c) = cal {
+        report.meta.notes.push(c.quote());
+    }
+}
+
+/// Renders one exporter's output to bytes.
+pub fn render(exporter: &dyn Exporter, report: &Report) -> anyhow::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    exporter.export(report, &mut buf)?;
+    Ok(buf)
+}
+
+/// Writes `bytes` to `path` atomically (temp file in the same directory + rename).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".ron-bench-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .with_context(|| {
+            format!(
+                "cannot write {} (directory {})",
+                path.display(),
+                dir.display()
+            )
+        })?;
+    tmp.write_all(bytes)
+        .and_then(|_| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// Writes to `out` atomically, or to stdout.
+pub fn emit(bytes: &[u8], out: Option<&Path>) -> anyhow::Result<()> {
+    match out {
+        Some(p) => {
+            write_atomic(p, bytes)?;
+            eprintln!("wrote {}", p.display());
+        }
+        None => {
+            let mut o = std::io::stdout().lock();
+            // A closed stdout (e.g. `| head`) is not an error worth a failure code.
+            let _ = o.write_all(bytes).and_then(|_| o.flush());
+        }
+    }
+    Ok(())
+}
+
+/// `reports/<date>-<sha>/` (sha: the run's git sha, first 10 hex digits, `+dirty` marked).
+pub fn default_report_dir(ws: &Path, run: &RunFile) -> PathBuf {
+    let sha = run
+        .env
+        .git_sha
+        .as_deref()
+        .map_or_else(|| "nogit".to_string(), |s| s[..s.len().min(10)].to_string());
+    let dirty = if run.env.git_dirty == Some(true) {
+        "-dirty"
+    } else {
+        ""
+    };
+    ws.join("reports").join(format!("{}-{sha}{dirty}", today()))
+}
+
+/// Charts of a report: the change chart, and a scaling chart per scenario with several fanouts.
+pub fn charts(report: &Report) -> Vec<(String, Box<dyn Exporter>)> {
+    let mut out: Vec<(String, Box<dyn Exporter>)> = Vec::new();
+    for format in [ChartFormat::Svg, ChartFormat::Png] {
+        if !report.rows.is_empty() {
+            out.push((
+                "change".into(),
+                Box::new(ChangeChart {
+                    format,
+                    ..ChangeChart::default()
+                }),
+            ));
+        }
+        let mut fanouts: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for p in &report.points {
+            if let Some(f) = p.params.get("fanout") {
+                fanouts.entry(p.scenario.as_str()).or_default().insert(f);
+            }
+        }
+        for (scenario, f) in fanouts {
+            if f.len() < 2 {
+                continue;
+            }
+            let mut c = ScalingChart::new(scenario);
+            c.format = format;
+            if scenario == "steady" {
+                c.metric = "publishes_per_sec".into();
+            }
+            out.push((format!("scaling-{scenario}"), Box::new(c)));
+        }
+    }
+    out
+}
+
+/// Writes every chart of `report` into `dir`; returns the files written.
+pub fn write_charts(dir: &Path, report: &Report) -> anyhow::Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    for (name, exporter) in charts(report) {
+        let path = dir.join(format!("{name}.{}", exporter.extension()));
+        let bytes = render(exporter.as_ref(), report)
+            .with_context(|| format!("rendering {}", path.display()))?;
+        write_atomic(&path, &bytes)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Writes NOTES (md), JSON, CSV, Bencher BMF, the run file and the charts into `dir`.
+pub fn write_report_dir(dir: &Path, a: &Analysis, run: &RunFile) -> anyhow::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).with_context(|| {
+        format!(
+            "cannot create report directory {} (--out-dir)",
+            dir.display()
+        )
+    })?;
+    let r = &a.report;
+    let mut written = Vec::new();
+    let files: [(&str, &dyn Exporter); 4] = [
+        ("notes.md", &MarkdownExporter::default()),
+        ("report.json", &JsonExporter),
+        ("report.csv", &CsvExporter),
+        ("bencher.json", &BencherExporter),
+    ];
+    for (name, e) in files {
+        let path = dir.join(name);
+        write_atomic(&path, &render(e, r)?)?;
+        written.push(path);
+    }
+    let run_path = dir.join("run.json");
+    crate::store::write_json_atomic(&run_path, run)?;
+    written.push(run_path);
+    written.extend(write_charts(dir, r)?);
+    Ok(written)
+}
+
+/// The verdict table: one line per check with medians, change, CI, q, noise floor, MDE.
+pub fn verdict_table(r: &Report) -> String {
+    let mut rows: Vec<[String; 9]> = vec![[
+        "gate".into(),
+        "cell".into(),
+        "base".into(),
+        "new".into(),
+        "change".into(),
+        "95% CI".into(),
+        "q".into(),
+        "noise CV / MDE".into(),
+        "verdict".into(),
+    ]];
+    for row in &r.rows {
+        let unit = row.metric.as_ref().map_or("", |m| m.unit.as_str());
+        let metric = row.metric.as_ref().map_or("", |m| m.name.as_str());
+        let side = |s: &Option<ron_bench_report::analysis::Summary>| {
+            s.as_ref().map_or_else(
+                || "-".into(),
+                |s| format!("{} (n={})", human(s.median, unit), s.n),
+            )
+        };
+        let cell = if row.cell.is_empty() {
+            "(no matching cell)".to_string()
+        } else {
+            let mut l = format!("{} {metric}", row_label(&row.params));
+            if let Some(reference) = row.params.get("reference").filter(|x| *x != "baseline") {
+                l.push_str(&format!(" vs {reference}"));
+            }
+            l
+        };
+        let opt = |v: Option<f64>| v.map_or_else(|| "n/a".into(), |v| format!("{v:.1}%"));
+        rows.push([
+            row.gate_id.clone(),
+            cell,
+            side(&row.base),
+            side(&row.new),
+            pct(row.delta_pct),
+            row.ci_pct
+                .map_or_else(|| "n/a".into(), |c| format!("{:+.1}..{:+.1}%", c.lo, c.hi)),
+            row.q_value.map_or_else(|| "n/a".into(), fmt_p),
+            format!("{} / {}", opt(row.noise_floor_pct), opt(row.mde_pct)),
+            format!(
+                "{}{}",
+                row.verdict.as_str().to_uppercase(),
+                if r.meta.cross_machine {
+                    " (cross-machine)"
+                } else {
+                    ""
+                }
+            ),
+        ]);
+    }
+    let widths: Vec<usize> = (0..9)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut s = String::new();
+    for row in &rows {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        s.push_str(line.join("  ").trim_end());
+        s.push('\n');
+    }
+    let a = &r.meta.analysis;
+    s.push_str(&format!(
+        "correction: {} across the compared cells at alpha {}; {} rank test on {} rounds; \
+         {:.0}% bootstrap CI ({} resamples, seed {}); MDE at power {}\n",
+        a.correction.label(),
+        a.gate.alpha,
+        if r.rows.iter().any(|x| x.paired) {
+            "Wilcoxon signed-rank (paired, same-run interleaved)"
+        } else {
+            "Mann-Whitney U (unpaired)"
+        },
+        r.rows
+            .iter()
+            .filter_map(|x| x.new.as_ref().map(|s| s.n))
+            .max()
+            .unwrap_or(0),
+        a.compare.confidence * 100.0,
+        a.compare.resamples,
+        a.seed,
+        a.compare.power,
+    ));
+    let c = &r.outcome.counts;
+    s.push_str(&format!(
+        "verdicts: {} pass, {} improved, {} regressed, {} failed, {} inconclusive, {} missing{}\n",
+        c.pass,
+        c.improved,
+        c.regressed,
+        c.failed,
+        c.inconclusive,
+        c.missing,
+        if r.outcome.strict {
+            " (strict: inconclusive/missing fail)"
+        } else {
+            ""
+        }
+    ));
+    for row in r.rows.iter().filter(|x| {
+        matches!(
+            x.verdict,
+            ron_bench_report::analysis::Verdict::Inconclusive
+                | ron_bench_report::analysis::Verdict::Missing
+        )
+    }) {
+        s.push_str(&format!(
+            "  {} {} {}: {}\n",
+            row.verdict.as_str(),
+            row.gate_id,
+            row_label(&row.params),
+            row.reason
+        ));
+    }
+    s
+}
