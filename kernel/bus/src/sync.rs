@@ -1,7 +1,6 @@
 //! Atomics shim: std (or crossbeam) normally, loom's model types under `RUSTFLAGS="--cfg loom"`.
 //! Everything in this crate that loom must see goes through here (tokio's `src/loom/` habit).
 
-#[cfg(loom)]
 #[cfg(all(loom, feature = "bus_edge_notify"))]
 pub(crate) use loom::sync::atomic::fence;
 #[cfg(loom)]
@@ -13,9 +12,9 @@ pub(crate) use loom::thread::yield_now;
 #[cfg(loom)]
 pub(crate) use loom::thread::{current as current_thread, park, Thread};
 
-#[cfg(not(loom))]
-#[cfg(feature = "bus_edge_notify")]
+#[cfg(all(not(loom), feature = "bus_edge_notify"))]
 pub(crate) use std::sync::atomic::fence;
+#[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize};
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Arc, Mutex};

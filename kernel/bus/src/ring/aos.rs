@@ -8,9 +8,9 @@
 //!   `node.seq > seq` knows `seq` is gone for good (it lagged).
 //! - **I2 (immutable nodes).** A node is written once, before the release CAS that installs
 //!   it, and never mutated; readers only take `&Node` and clone `val`.
-//! - **I3 (deferred free).** An unlinked node is freed only through `retire` (epoch).
+//! - **I3 (deferred free).** An unlinked node is freed only through the [`Retirer`] (epoch).
 
-use super::{pin, retire, Read};
+use super::{pin, Read, Retirer};
 use crate::sync::{AtomicPtr, Ordering};
 
 /// One published message. Immutable after installation (I2).
@@ -26,6 +26,8 @@ pub(crate) struct Ring<T> {
     slots: Box<[AtomicPtr<Node<T>>]>,
     /// `capacity - 1`; capacity is a power of two.
     mask: u64,
+    /// Unlinked nodes waiting for their batch to be deferred (I3).
+    retired: Retirer<Node<T>>,
     /// The ring owns `Node<T>`s: make `Send`/`Sync` follow `T` (raw pointers would not).
     _owns: std::marker::PhantomData<Box<Node<T>>>,
 }
@@ -51,6 +53,7 @@ impl<T: Send + Sync + 'static> Ring<T> {
         Ring {
             slots,
             mask: capacity as u64 - 1,
+            retired: Retirer::new(),
             _owns: std::marker::PhantomData,
         }
     }
@@ -79,7 +82,7 @@ impl<T: Send + Sync + 'static> Ring<T> {
             // Release on success publishes the node's contents to readers (Acquire loads).
             match slot.compare_exchange_weak(cur, new, Ordering::AcqRel, Ordering::Acquire) {
                 Ok(_) => {
-                    retire(cur, &guard);
+                    self.retired.retire(seq, cur, &guard);
                     return true;
                 }
                 Err(actual) => cur = actual,

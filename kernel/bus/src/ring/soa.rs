@@ -7,7 +7,7 @@
 //!   Only publishers write stamps; a stamp's message number never decreases (**S1**).
 //! - `vals[i]`: pointer to the heap payload `{topic, val}` of the message the stamp names
 //!   (or of the one being replaced while `WRITING` is set). Payloads are immutable (**S2**)
-//!   and freed only through `retire` (epoch) (**S3**).
+//!   and freed only through the [`Retirer`] (epoch) (**S3**).
 //!
 //! Publisher: CAS the stamp to `WRITING | (s+1)` (refusing to go backwards), swap the
 //! payload pointer, retire the old payload, store the stamp `s + 1` (Release).
@@ -17,7 +17,7 @@
 //! A reader scanning for its next message touches eight stamps per cache line instead of
 //! one pointer + one node per message, which is the point of the layout.
 
-use super::{pin, retire, Read};
+use super::{pin, Read, Retirer};
 use crate::sync::{AtomicPtr, AtomicU64, Ordering};
 
 const WRITING: u64 = 1 << 63;
@@ -31,6 +31,8 @@ pub(crate) struct Ring<T> {
     stamps: Box<[AtomicU64]>,
     vals: Box<[AtomicPtr<Payload<T>>]>,
     mask: u64,
+    /// Unlinked payloads waiting for their batch to be deferred (S3).
+    retired: Retirer<Payload<T>>,
     /// The ring owns payloads: make `Send`/`Sync` follow `T`.
     _owns: std::marker::PhantomData<Box<Payload<T>>>,
 }
@@ -55,6 +57,7 @@ impl<T: Send + Sync + 'static> Ring<T> {
                 .map(|_| AtomicPtr::new(std::ptr::null_mut()))
                 .collect(),
             mask: capacity as u64 - 1,
+            retired: Retirer::new(),
             _owns: std::marker::PhantomData,
         }
     }
@@ -98,7 +101,7 @@ impl<T: Send + Sync + 'static> Ring<T> {
         let new = Box::into_raw(Box::new(Payload { topic, val }));
         // AcqRel: Release publishes the payload to readers that Acquire-load the pointer.
         let old = self.vals[i].swap(new, Ordering::AcqRel);
-        retire(old, &guard);
+        self.retired.retire(seq, old, &guard);
         // Release: a reader that sees `want` also sees the swapped pointer.
         stamp.store(want, Ordering::Release);
         true
