@@ -186,41 +186,53 @@ impl ContenderId {
         }
     }
 
-    /// The contender's stable name.
-    pub fn name(self) -> &'static str {
-        struct Name;
-        impl Visit for Name {
-            type Out = &'static str;
-            fn visit<C: Contender>(self) -> &'static str {
-                C::NAME
+    /// The contender's static description (name, lossiness, topology, native APIs).
+    pub fn info(self) -> ContenderInfo {
+        struct Info;
+        impl Visit for Info {
+            type Out = ContenderInfo;
+            fn visit<C: Contender>(self) -> ContenderInfo {
+                ContenderInfo {
+                    name: C::NAME,
+                    lossy: C::LOSSY,
+                    topology: C::TOPOLOGY,
+                    native_batch: C::NATIVE_BATCH,
+                    native_topics: C::NATIVE_TOPICS,
+                }
             }
         }
-        self.visit(Name)
+        self.visit(Info)
+    }
+
+    /// The contender's stable name.
+    pub fn name(self) -> &'static str {
+        self.info().name
     }
 
     /// Whether the contender loses messages instead of blocking.
     pub fn lossy(self) -> bool {
-        struct Lossy;
-        impl Visit for Lossy {
-            type Out = bool;
-            fn visit<C: Contender>(self) -> bool {
-                C::LOSSY
-            }
-        }
-        self.visit(Lossy)
+        self.info().lossy
     }
 
     /// How the contender realises fanout.
     pub fn topology(self) -> Topology {
-        struct Topo;
-        impl Visit for Topo {
-            type Out = Topology;
-            fn visit<C: Contender>(self) -> Topology {
-                C::TOPOLOGY
-            }
-        }
-        self.visit(Topo)
+        self.info().topology
     }
+}
+
+/// A contender's constants, as data (see [`ContenderId::info`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContenderInfo {
+    /// [`Contender::NAME`]
+    pub name: &'static str,
+    /// [`Contender::LOSSY`]
+    pub lossy: bool,
+    /// [`Contender::TOPOLOGY`]
+    pub topology: Topology,
+    /// [`Contender::NATIVE_BATCH`]
+    pub native_batch: bool,
+    /// [`Contender::NATIVE_TOPICS`]
+    pub native_topics: bool,
 }
 
 impl fmt::Display for ContenderId {
