@@ -160,7 +160,7 @@ pub fn subsets(rounds: usize, n: usize, count: usize, seed: u64) -> Vec<Vec<usiz
         .map(|_| {
             let mut idx: Vec<usize> = (0..rounds).collect();
             for i in 0..n {
-                let j = i + (rng.next() % (rounds - i) as u64) as usize;
+                let j = i + (rng.next_u64() % (rounds - i) as u64) as usize;
                 idx.swap(i, j);
             }
             let mut s = idx[..n].to_vec();
@@ -176,7 +176,7 @@ pub struct SplitMix64(pub u64);
 
 impl SplitMix64 {
     /// The next value.
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);

@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// Resampled trials per repeat.
+/// Resampled trials per repeat (default run).
 const RESAMPLED_TRIALS: usize = 200;
 /// Guessed publisher cost of one throttle spin, only used to size the probe.
 const GUESS_NS_PER_SPIN: f64 = 0.5;
@@ -51,6 +51,8 @@ struct Settings {
     probe_rounds: u32,
     sampling: Sampling,
     slowdowns: Vec<f64>,
+    resampled: usize,
+    resamples: usize,
 }
 
 fn settings(args: &CalibrateArgs) -> anyhow::Result<Settings> {
@@ -77,12 +79,12 @@ fn settings(args: &CalibrateArgs) -> anyhow::Result<Settings> {
             warmup_ms: 0,
             window_ms: 1,
         };
-        (4, 8, 2, 2, 3, s)
+        (6, 12, 1, 2, 3, s)
     } else {
         (
             Sampling::GATE_QUICK.rounds,
-            100,
-            2,
+            120,
+            1,
             3,
             8,
             Sampling::GATE_QUICK,
@@ -104,6 +106,9 @@ fn settings(args: &CalibrateArgs) -> anyhow::Result<Settings> {
         probe_rounds: probe,
         sampling,
         slowdowns,
+        // The test preset keeps the (debug-build) bootstrap cheap.
+        resampled: if args.quick { 10 } else { RESAMPLED_TRIALS },
+        resamples: if args.quick { 500 } else { 10_000 },
     })
 }
 
@@ -131,6 +136,9 @@ fn values(run: &RunFile, cell_id: &str, build: &str, m: MetricKind) -> Vec<f64> 
         })
         .unwrap_or_default()
 }
+
+/// One cell of a main run: metric, A values, A' (twin) values, throttled values per target.
+type CellData = (MetricKind, Vec<f64>, Vec<f64>, Vec<Vec<f64>>);
 
 struct Ctx<'a> {
     ws: &'a Path,
@@ -221,7 +229,7 @@ pub(super) fn calibrate(
         throttle_spins: 0,
     };
     let fanout = m.fanouts.first().copied().unwrap_or(4);
-    let cells = vec![
+    let cells = [
         make_cell(Scenario::Steady, ContenderId::RonBus, p(1)),
         make_cell(Scenario::BurstFanout, ContenderId::RonBus, p(fanout)),
         make_cell(Scenario::Batched, ContenderId::RonBus, p(fanout)),
@@ -325,10 +333,11 @@ pub(super) fn calibrate(
             jobs.push((throttled(c, *s), 0));
         }
     }
-    let analysis = AnalysisConfig {
+    let mut analysis = AnalysisConfig {
         seed: args.seed.unwrap_or(AnalysisConfig::default().seed),
         ..AnalysisConfig::default()
     };
+    analysis.compare.resamples = st.resamples;
     let mut aa_ind: Vec<Vec<Verdict>> = Vec::new();
     let mut aa_res: Vec<Vec<Verdict>> = Vec::new();
     let mut pw_ind: Vec<(f64, Verdict)> = Vec::new();
@@ -344,7 +353,7 @@ pub(super) fn calibrate(
         )?;
         executor = run.executor.clone();
         // Per cell: A, A', and each target's throttled values.
-        let data: Vec<(MetricKind, Vec<f64>, Vec<f64>, Vec<Vec<f64>>)> = cells
+        let data: Vec<CellData> = cells
             .iter()
             .zip(&fits)
             .map(|(c, f)| {
@@ -376,7 +385,7 @@ pub(super) fn calibrate(
         for (sets, aa, pw) in [
             (blocks(rounds, n), &mut aa_ind, &mut pw_ind),
             (
-                subsets(rounds, n, RESAMPLED_TRIALS, seed),
+                subsets(rounds, n, st.resampled, seed),
                 &mut aa_res,
                 &mut pw_res,
             ),

@@ -1,0 +1,444 @@
+//! `gate`, `compare`, `notes`, `chart`, `calibrate`, `import`, `export`, `amdahl` end to end
+//! with the mock executor (`RON_BENCH_MOCK=1`: deterministic synthetic numbers, no runner
+//! build). Asserts exit codes and outputs, never timings.
+#![forbid(unsafe_code)]
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// `ron-bench` rooted at `ws` with the mock executor and a clean environment.
+fn bench(ws: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ron-bench"));
+    for v in [
+        "RON_BENCH_BURST",
+        "RON_BURST",
+        "BURST",
+        "RON_BENCH_FANOUT",
+        "FANOUT",
+        "RON_BENCH_CAP",
+        "RON_CAP",
+        "CAP",
+        "RON_BENCH_PUB_YIELD",
+        "RON_TLS_FLUSH_THRESHOLD",
+        "RON_BASELINE_DIR",
+        "RON_BENCH_MOCK_SLOWDOWN_PCT",
+        "RON_BENCH_MOCK_SLOW",
+        "CRITERION_HOME",
+        "CARGO_TARGET_DIR",
+    ] {
+        c.env_remove(v);
+    }
+    c.env("RON_BENCH_WORKSPACE", ws)
+        .env("RON_BENCH_MOCK", "1")
+        .env("CI", "true")
+        .current_dir(ws);
+    c
+}
+
+/// A small mock run (steady + burst_fanout, ron-bus and tokio, 6 rounds) written to `out`.
+fn mock_run(ws: &Path, out: &Path, slowdown: Option<&str>) {
+    let mut c = bench(ws);
+    if let Some(s) = slowdown {
+        c.env("RON_BENCH_MOCK_SLOWDOWN_PCT", s);
+    }
+    c.args([
+        "run",
+        "--contender",
+        "ron-bus,tokio-broadcast",
+        "--rounds",
+        "6",
+        "--samples",
+        "2",
+        "--window-ms",
+        "1",
+        "--warmup-ms",
+        "0",
+        "--out",
+    ])
+    .arg(out)
+    .assert()
+    .success();
+}
+
+/// A baseline `base` and two runs: `same.json` (A/A) and `slow.json` (15% slower).
+fn fixture() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let ws = tempfile::tempdir().unwrap();
+    let w = ws.path();
+    let base = w.join("base.json");
+    mock_run(w, &base, None);
+    bench(w)
+        .args(["baseline", "save", "base", "--from"])
+        .arg(&base)
+        .assert()
+        .success();
+    let same = w.join("same.json");
+    mock_run(w, &same, None);
+    let slow = w.join("slow.json");
+    mock_run(w, &slow, Some("15"));
+    (ws, same, slow)
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[test]
+fn quick_gate_without_baseline_passes_on_an_unchanged_tree() {
+    let ws = tempfile::tempdir().unwrap();
+    let out = ws.path().join("rep");
+    bench(ws.path())
+        .args(["gate", "--quick", "--rounds", "6", "--out-dir"])
+        .arg(&out)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("Q-batch-accept"))
+        .stdout(predicate::str::contains("noise CV / MDE"))
+        .stdout(predicate::str::contains("correction: Benjamini-Hochberg"))
+        .stdout(predicate::str::contains(
+            "gate PASSED: policy quick, exit 0",
+        ));
+    let got = files(&out);
+    for f in [
+        "notes.md",
+        "report.json",
+        "report.csv",
+        "bencher.json",
+        "run.json",
+        "change.svg",
+        "change.png",
+    ] {
+        assert!(got.contains(&f.to_string()), "{f} missing in {got:?}");
+    }
+    let notes = std::fs::read_to_string(out.join("notes.md")).unwrap();
+    assert!(
+        notes.starts_with("## MOG Results — ron-kernel / gate — "),
+        "{notes}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["schema"], "ron-bench/report/v1");
+    assert_eq!(report["outcome"]["exit_code"], 0);
+}
+
+#[test]
+fn quick_gate_fails_on_an_injected_slowdown_of_one_side() {
+    let ws = tempfile::tempdir().unwrap();
+    bench(ws.path())
+        .env("RON_BENCH_MOCK_SLOWDOWN_PCT", "15")
+        .env("RON_BENCH_MOCK_SLOW", "throttled")
+        .args(["gate", "--quick", "--rounds", "6"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("REGRESSED"))
+        .stdout(predicate::str::contains("failing: Q-ab-"));
+}
+
+#[test]
+fn baseline_gate_exit_codes_aa_slowdown_and_strict() {
+    let (ws, same, slow) = fixture();
+    let w = ws.path();
+    bench(w)
+        .args(["gate", "--baseline", "base", "--run"])
+        .arg(&same)
+        .args(["--out-dir"])
+        .arg(w.join("r1"))
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("policy regression"));
+    bench(w)
+        .args(["gate", "--baseline", "base", "--run"])
+        .arg(&slow)
+        .args(["--out-dir"])
+        .arg(w.join("r2"))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("REGRESSED"))
+        .stdout(predicate::str::contains("throughput-deliveries"));
+    let notes = std::fs::read_to_string(w.join("r2/notes.md")).unwrap();
+    assert!(notes.contains("Decision: revert"), "{notes}");
+}
+
+#[test]
+fn quick_gate_with_a_baseline_measures_the_baselines_cells() {
+    let (ws, _, _) = fixture();
+    bench(ws.path())
+        .env("RON_BENCH_MOCK_SLOWDOWN_PCT", "15")
+        .args(["gate", "--quick", "--baseline", "base", "--rounds", "6"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("policy regression"));
+}
+
+#[test]
+fn cross_machine_baselines_warn_or_exit_2() {
+    let (ws, same, _) = fixture();
+    let w = ws.path();
+    let path = w.join("baselines/base.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("\"logical_cores\": ", "\"logical_cores\": 1000");
+    std::fs::write(&path, text).unwrap();
+    bench(w)
+        .args(["gate", "--baseline", "base", "--run"])
+        .arg(&same)
+        .args(["--out-dir"])
+        .arg(w.join("r"))
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains(
+            "WARNING: baseline `base` was measured on",
+        ))
+        .stdout(predicate::str::contains("(cross-machine)"));
+    let notes = std::fs::read_to_string(w.join("r/notes.md")).unwrap();
+    assert!(notes.contains("every verdict is cross-machine"), "{notes}");
+    bench(w)
+        .args([
+            "gate",
+            "--baseline",
+            "base",
+            "--require-same-machine",
+            "--run",
+        ])
+        .arg(&same)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--require-same-machine"));
+}
+
+#[test]
+fn gate_bad_input_exits_2_naming_the_culprit() {
+    let (ws, same, _) = fixture();
+    let w = ws.path();
+    let bad = |args: &[&str], culprit: &str| {
+        bench(w)
+            .args(args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(culprit));
+    };
+    bad(
+        &["gate", "--policy", "/no/such/policy.toml"],
+        "/no/such/policy.toml",
+    );
+    bad(&["gate", "--baseline", "nosuch"], "nosuch");
+    bad(&["gate", "--run", "/no/such/run.json"], "/no/such/run.json");
+    bad(&["gate", "--quick", "--features", "bus_turbo"], "bus_turbo");
+    bad(&["gate", "--quick", "--rounds", "0"], "--rounds");
+    let policy = w.join("p.toml");
+    std::fs::write(
+        &policy,
+        "name = \"x\"\n[[gate]]\nid = \"g\"\ndescription = \"d\"\nkind = \"regression\"\nmetric = \"warp_speed\"\nthreshold_pct = 1.0\nagainst = \"baseline\"\n",
+    )
+    .unwrap();
+    bad(&["gate", "--policy", policy.to_str().unwrap()], "p.toml:6");
+    let corrupt = w.join("corrupt.json");
+    std::fs::write(&corrupt, "{\"schema\": \"ron-bench/run/v1\", \"cells\": [").unwrap();
+    bad(
+        &[
+            "gate",
+            "--baseline",
+            "base",
+            "--run",
+            corrupt.to_str().unwrap(),
+        ],
+        "truncated",
+    );
+    bad(
+        &["gate", "--policy", "regression", "--quick"],
+        "needs nothing this run can measure",
+    );
+    let _ = same;
+}
+
+#[test]
+fn compare_and_notes_print_the_notes_block() {
+    let (ws, _, slow) = fixture();
+    let w = ws.path();
+    bench(w)
+        .args(["compare", "--baseline", "base", "--run"])
+        .arg(&slow)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::starts_with(
+            "## MOG Results — ron-kernel / local — ",
+        ))
+        .stdout(predicate::str::contains("Baseline: base (git"))
+        .stdout(predicate::str::contains("Decision: revert"));
+    let out = bench(w)
+        .args(["compare", "--baseline", "base", "--format", "json", "--run"])
+        .arg(&slow)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["outcome"]["exit_code"], 1);
+    let csv = w.join("c.csv");
+    bench(w)
+        .args(["compare", "--baseline", "base", "--format", "csv", "--out"])
+        .arg(&csv)
+        .arg("--run")
+        .arg(&slow)
+        .assert()
+        .success();
+    assert!(std::fs::read_to_string(&csv).unwrap().starts_with("gate,"));
+    bench(w)
+        .args(["notes", "--label", "PR-7", "--baseline", "base", "--run"])
+        .arg(&slow)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::starts_with(
+            "## MOG Results — ron-kernel / PR-7 — ",
+        ))
+        .stdout(predicate::str::contains("Wake metrics:"))
+        .stdout(predicate::str::contains("Counters sanity:"));
+    bench(w)
+        .args(["compare", "--baseline", "base", "--format", "xml"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn chart_writes_svg_and_png() {
+    let (ws, _, slow) = fixture();
+    let w = ws.path();
+    let out = w.join("charts");
+    bench(w)
+        .args(["chart", "--baseline", "base", "--out"])
+        .arg(&out)
+        .arg("--run")
+        .arg(&slow)
+        .assert()
+        .success();
+    let got = files(&out);
+    assert!(got.contains(&"change.svg".to_string()), "{got:?}");
+    let png = std::fs::read(out.join("change.png")).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+}
+
+#[test]
+fn export_critcmp_bmf_csv_and_import_criterion() {
+    let (ws, _, _) = fixture();
+    let w = ws.path();
+    let out = bench(w)
+        .args(["export", "base", "--format", "critcmp"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["name"], "base");
+    let benches = v["benchmarks"].as_object().unwrap();
+    assert!(!benches.is_empty());
+    for b in benches.values() {
+        assert!(b["criterion_estimates_v1"]["mean"]["point_estimate"].is_f64());
+        assert!(b["fullname"].as_str().unwrap().starts_with("base/"));
+    }
+    let out = bench(w)
+        .args(["export", "base", "--format", "bmf"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v
+        .as_object()
+        .unwrap()
+        .values()
+        .any(|m| m.get("deliveries-per-sec").is_some()));
+    bench(w)
+        .args(["export", "base", "--format", "csv"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("gate,"));
+    bench(w)
+        .args(["export", "nosuch", "--format", "csv"])
+        .assert()
+        .code(2);
+
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("report/tests/fixtures/criterion-target/criterion");
+    bench(w)
+        .args(["import", "criterion"])
+        .arg(&fixtures)
+        .args(["--name", "crit"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "imported 3 criterion benchmark(s)",
+        ));
+    let out = bench(w)
+        .args(["export", "crit", "--format", "critcmp"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["name"], "crit");
+    assert_eq!(v["benchmarks"].as_object().unwrap().len(), 3);
+    bench(w)
+        .args(["import", "criterion", "/no/such/criterion", "--name", "x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("/no/such/criterion"));
+    bench(w)
+        .args(["gate", "--baseline", "crit"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("imported from criterion"));
+}
+
+#[test]
+fn calibrate_quick_reports_and_stores_rates() {
+    let ws = tempfile::tempdir().unwrap();
+    let w = ws.path();
+    bench(w)
+        .args(["calibrate", "--quick"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "A/A false alarms (independent trials): 0 of",
+        ))
+        .stdout(predicate::str::contains(
+            "detection (resampled) of a 10% slowdown",
+        ))
+        .stdout(predicate::str::contains("= 100.0%"));
+    let c: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(w.join("baselines/calibration.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(c["schema"], "ron-bench/calibration/v1");
+    assert_eq!(c["false_alarm"]["suite_rate"], 0.0);
+    // The stored calibration is quoted by later reports.
+    bench(w)
+        .args(["gate", "--quick", "--rounds", "6", "--out-dir"])
+        .arg(w.join("r"))
+        .assert()
+        .success();
+    let notes = std::fs::read_to_string(w.join("r/notes.md")).unwrap();
+    assert!(notes.contains("calibration "), "{notes}");
+    bench(w)
+        .args(["calibrate", "--quick", "--slowdown", "5,abc"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--slowdown"));
+}
+
+#[test]
+fn amdahl_prints_s_and_rejects_bad_input() {
+    let ws = tempfile::tempdir().unwrap();
+    bench(ws.path())
+        .args(["amdahl", "--p", "0.45", "--s", "2.0"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("= 1.2903"));
+    for bad in [
+        ["--p", "1.5", "--s", "2"],
+        ["--p", "0.5", "--s", "0"],
+        ["--p", "x", "--s", "2"],
+    ] {
+        bench(ws.path()).arg("amdahl").args(bad).assert().code(2);
+    }
+}
