@@ -100,7 +100,7 @@ fn quick_gate_without_baseline_passes_on_an_unchanged_tree() {
         .arg(&out)
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("Q-batch-accept"))
+        .stdout(predicate::str::contains("Q-batch-batched"))
         .stdout(predicate::str::contains("noise CV / MDE"))
         .stdout(predicate::str::contains("correction: Benjamini-Hochberg"))
         .stdout(predicate::str::contains(
