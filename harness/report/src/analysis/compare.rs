@@ -3,7 +3,7 @@
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use super::bootstrap::ratio_ci;
+use super::bootstrap::{median_paired_ratio, paired_log_ratios, ratio_ci};
 use super::model::Cell;
 use super::rank::{
     mann_whitney_u, min_attainable_p, normal_quantile, wilcoxon_signed_rank, RankTestResult,
@@ -154,7 +154,13 @@ pub fn compare<R: Rng + ?Sized>(
         });
     }
     let paired = cell.paired && cell.base.len() == cell.new.len();
-    let ratio = new.median / base.median;
+    // Paired rounds: median of per-round ratios (drift cancels inside a round); otherwise the
+    // ratio of medians. The bootstrap CI below uses the same statistic.
+    let ratio = paired
+        .then(|| paired_log_ratios(&cell.base, &cell.new))
+        .flatten()
+        .and_then(|logs| median_paired_ratio(&logs))
+        .unwrap_or(new.median / base.median);
     let enough = base.n >= 2 && new.n >= 2;
     let ci_pct = if enough {
         ratio_ci(
