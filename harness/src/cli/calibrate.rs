@@ -27,9 +27,13 @@ use std::time::Instant;
 /// Resampled trials per repeat (default run).
 const RESAMPLED_TRIALS: usize = 200;
 /// Guessed publisher cost of one throttle spin, only used to size the probe.
-const GUESS_NS_PER_SPIN: f64 = 0.5;
+const GUESS_NS_PER_SPIN: f64 = 2.5;
 /// Slowdown the probe aims for (a large one measures the slope precisely).
-const PROBE_TARGET: f64 = 0.3;
+const PROBE_TARGET: f64 = 0.15;
+/// Secant refinement steps after the probe: the cost of a spin is not linear in the spin
+/// count (it was 1.7-4.2 ns per spin at 30% and different near 5-10%), so the spin count for
+/// the largest target is re-measured and rescaled this many times.
+const REFINE_STEPS: usize = 2;
 
 /// The side file with the last calibration of this baseline directory.
 pub fn side_file(dir: &BaselineDirArg, ws: &Path) -> PathBuf {
@@ -203,6 +207,7 @@ pub(super) fn calibrate(
     let twin = Build {
         label: format!("{}~aa", build.label),
         features: build.features.clone(),
+        rev: None,
     };
     // The quick gate's A/B rule: calibrate exactly what `gate --quick` applies.
     let quick = PolicyChoice::Quick.load()?;
@@ -287,12 +292,54 @@ pub(super) fn calibrate(
         &jobs,
         with_rounds(st.probe_rounds),
     )?;
-    let mut fits: Vec<SpinFit> = Vec::new();
-    for ((c, s), t) in cells.iter().zip(&probe).zip(&t0) {
+    let measured = |run: &RunFile, c: &Cell, spins: u64| {
         let mk = metric_of(c);
-        let base = values(&pr, &c.id, &build.label, mk);
-        let slow = values(&pr, &throttled(c, *s).id, &build.label, mk);
-        let f = paired_slowdown_pct(&base, &slow);
+        let base = values(run, &c.id, &build.label, mk);
+        let slow = values(run, &throttled(c, spins).id, &build.label, mk);
+        paired_slowdown_pct(&base, &slow)
+    };
+    let mut probe = probe;
+    let mut probe_pct: Vec<f64> = cells
+        .iter()
+        .zip(&probe)
+        .map(|(c, s)| measured(&pr, c, *s))
+        .collect();
+    // 2b. Secant refinement towards the largest target slowdown.
+    let top = st.slowdowns.iter().copied().fold(0.0_f64, f64::max);
+    for step in 0..REFINE_STEPS {
+        let next: Vec<u64> = probe
+            .iter()
+            .zip(&probe_pct)
+            .map(|(s, f)| spins_for(top, *s, *f))
+            .collect();
+        let jobs: Vec<(Cell, usize)> = cells
+            .iter()
+            .zip(&next)
+            .flat_map(|(c, s)| [(c.clone(), 0), (throttled(c, *s), 0)])
+            .collect();
+        let label = format!("spin refine {}/{REFINE_STEPS}", step + 1);
+        let rr = ctx.run(
+            &label,
+            std::slice::from_ref(&build),
+            &jobs,
+            with_rounds(st.probe_rounds),
+        )?;
+        for ((c, s), (ps, pf)) in cells
+            .iter()
+            .zip(&next)
+            .zip(probe.iter_mut().zip(probe_pct.iter_mut()))
+        {
+            let f = measured(&rr, c, *s);
+            if f > 0.0 && f.is_finite() {
+                *ps = *s;
+                *pf = f;
+            }
+        }
+    }
+    let mut fits: Vec<SpinFit> = Vec::new();
+    for (((c, s), t), f) in cells.iter().zip(&probe).zip(&t0).zip(&probe_pct) {
+        let mk = metric_of(c);
+        let f = *f;
         fits.push(SpinFit {
             cell: c.id.clone(),
             metric: mk.name().into(),
