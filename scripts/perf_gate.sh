@@ -4,7 +4,7 @@
 #   bash scripts/perf_gate.sh                              # seed thresholds, same-run A/B
 #   STRICT=1 ROUNDS=5 MEASTIME=12 bash scripts/perf_gate.sh  # + strict regression checks
 #
-# What it checks (policies in harness/gates/):
+# What it checks (policies embedded in ron-bench; files in harness/gates/):
 #   perf_gate.toml         the seed 002 thresholds, bus_batch build vs the build without it,
 #                          interleaved in one run: one_sub (steady, 1 subscriber) at most 10%
 #                          slower; batched fanout >= +15% deliveries/s; batched lagged
@@ -16,9 +16,8 @@
 #                          saved baseline (BASELINE).
 #
 # Environment (all optional):
-#   ROUNDS     process runs per (cell, build) -> `--rounds` [default: the harness preset;
-#              STRICT without ROUNDS: 3 rounds of the strict checks, raised to the minimum
-#              a rank test can decide (see below)]
+#   ROUNDS     process runs per (cell, build) -> `--rounds` [default: the gate's preset,
+#              30 (20 with QUICK=1); a smaller value is raised to MIN_ROUNDS, see below]
 #   MEASTIME   seconds of measurement per process run, like criterion's --measurement-time:
 #              the sample window is MEASTIME / SAMPLES -> `--window-ms` [default: preset]
 #   SAMPLES    samples per process run -> `--samples` [default: 10 with MEASTIME, else preset]
@@ -34,11 +33,12 @@
 #   LABEL      NOTES title label [default: perf_gate or perf_gate-strict]
 #   RON_BENCH  how to run ron-bench, e.g. a path [default: build it with cargo, release]
 #
-# Rounds and significance: a round is one process run per (cell, build), and verdicts use a
-# paired rank test on rounds. With fewer than 6 paired rounds no difference can be
-# significant at alpha 0.05 (3 rounds: the smallest p is 0.25), so such a run can only pass
-# or be inconclusive. The script says so, and raises ROUNDS to MIN_ROUNDS (default 8) unless
-# ALLOW_FEW_ROUNDS=1.
+# Rounds and significance: the seed ran 3 or 5 criterion "rounds" of 100 samples each. Here a
+# round is one process run per (cell, build), and verdicts use a paired rank test on rounds
+# with a false-discovery correction across the checks: with 3 paired rounds the smallest
+# attainable p is 0.25 and with 5 it is 0.0625, so nothing could ever be flagged. ROUNDS below
+# MIN_ROUNDS (default 12) is therefore raised to it, with a note (ALLOW_FEW_ROUNDS=1 keeps it;
+# such a run can only pass or be inconclusive).
 #
 # Exit code: the gate's (0 pass, 1 a gate failed, 2 usage/data/tool error).
 # Portable bash 3.2+ (Linux and macOS); POSIX awk/sed only.
@@ -63,7 +63,7 @@ QUICK="${QUICK:-0}"
 ROUNDS="${ROUNDS:-}"
 MEASTIME="${MEASTIME:-}"
 SAMPLES="${SAMPLES:-}"
-MIN_ROUNDS="${MIN_ROUNDS:-8}"
+MIN_ROUNDS="${MIN_ROUNDS:-12}"
 ALLOW_FEW_ROUNDS="${ALLOW_FEW_ROUNDS:-0}"
 
 [ -z "$ROUNDS" ] || is_uint "$ROUNDS" || die "ROUNDS=$ROUNDS is not a whole number"
@@ -92,9 +92,9 @@ args=(gate)
 if [ -n "${POLICY:-}" ]; then
   args+=(--policy "$POLICY")
 elif [ "$STRICT" = 1 ]; then
-  args+=(--policy harness/gates/perf_gate_strict.toml)
+  args+=(--policy perf_gate_strict)
 else
-  args+=(--policy harness/gates/perf_gate.toml)
+  args+=(--policy perf_gate)
 fi
 
 if [ "$STRICT" = 1 ]; then
@@ -116,7 +116,6 @@ if [ "$STRICT" = 1 ]; then
     fi
     args+=(--against "$against")
   fi
-  [ -n "$ROUNDS" ] || ROUNDS=3
 fi
 
 if [ -n "$ROUNDS" ] && [ "$ROUNDS" -lt "$MIN_ROUNDS" ]; then

@@ -24,6 +24,19 @@ use std::path::PathBuf;
 /// The embedded quick policy (`harness/gates/quick.toml`).
 pub const QUICK_TOML: &str = include_str!("../gates/quick.toml");
 
+/// Policies embedded by name besides `quick`, `mog` and `regression` (files in
+/// `harness/gates/`): `revision` (default of `gate --against`), `perf_gate` and
+/// `perf_gate_strict` (scripts/perf_gate.sh), `instructions` (`--measure instructions`).
+pub const EMBEDDED: [(&str, &str); 4] = [
+    ("revision", include_str!("../gates/revision.toml")),
+    ("perf_gate", include_str!("../gates/perf_gate.toml")),
+    (
+        "perf_gate_strict",
+        include_str!("../gates/perf_gate_strict.toml"),
+    ),
+    ("instructions", include_str!("../gates/instructions.toml")),
+];
+
 /// Which policy a command uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PolicyChoice {
@@ -33,18 +46,23 @@ pub enum PolicyChoice {
     Mog,
     /// The embedded regression policy.
     Regression,
+    /// Another embedded policy (see [`EMBEDDED`]).
+    Embedded(&'static str),
     /// A TOML file.
     File(PathBuf),
 }
 
 impl PolicyChoice {
-    /// `quick`, `mog`, `regression`, or a path.
+    /// `quick`, `mog`, `regression`, an [`EMBEDDED`] name, or a path.
     pub fn parse(s: &str) -> PolicyChoice {
         match s {
             "quick" => PolicyChoice::Quick,
             "mog" => PolicyChoice::Mog,
             "regression" => PolicyChoice::Regression,
-            path => PolicyChoice::File(PathBuf::from(path)),
+            name => match EMBEDDED.iter().find(|(n, _)| *n == name) {
+                Some((n, _)) => PolicyChoice::Embedded(n),
+                None => PolicyChoice::File(PathBuf::from(name)),
+            },
         }
     }
 
@@ -54,6 +72,13 @@ impl PolicyChoice {
             PolicyChoice::Quick => Policy::from_toml(QUICK_TOML, "embedded:gates/quick.toml")?,
             PolicyChoice::Mog => Policy::mog()?,
             PolicyChoice::Regression => Policy::regression()?,
+            PolicyChoice::Embedded(name) => {
+                let toml = EMBEDDED
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map_or("", |(_, t)| *t);
+                Policy::from_toml(toml, &format!("embedded:gates/{name}.toml"))?
+            }
             PolicyChoice::File(p) => {
                 let text = std::fs::read_to_string(p).map_err(|e| {
                     anyhow::anyhow!("cannot read policy file {} (--policy): {e}", p.display())
@@ -81,6 +106,8 @@ pub struct Defaults {
     pub throttle_spins: u64,
     /// Fewer values per unconstrained range (the smallest admissible only).
     pub quick: bool,
+    /// What process runs measure (`--measure`).
+    pub measure: crate::spec::Measure,
 }
 
 const FANOUT_LADDER: [u64; 5] = [1, 2, 4, 8, 16];
@@ -260,6 +287,7 @@ impl Jobs {
             sampling,
             quick: d.quick,
             throttle_spins: d.throttle_spins,
+            measure: d.measure,
         }
     }
 }
@@ -328,6 +356,82 @@ fn baseline_jobs(jobs: &mut Jobs, gate: &GateSpec, base: &RunFile, extra: &[Buil
             jobs.add(cell, &Build::new(features));
         }
     }
+}
+
+/// The candidate cells a gate's selectors admit (its scenarios x candidate contenders x
+/// admitted params), as [`reference_jobs`] expands the candidate side.
+fn candidate_cells(gate: &GateSpec, d: &Defaults) -> Vec<Cell> {
+    let cand = {
+        let c = contenders(&gate.candidate.contenders);
+        if c.is_empty() {
+            vec![ContenderId::RonBus]
+        } else {
+            c
+        }
+    };
+    let fanouts = admitted(gate, "fanout", &d.fanouts, &FANOUT_LADDER, d.quick);
+    let caps = admitted(gate, "cap", &d.caps, &CAP_LADDER, d.quick);
+    let bursts = admitted(gate, "burst", &d.bursts, &[256], d.quick);
+    let mut out = Vec::new();
+    for scenario in scenario_names(gate) {
+        for &burst in &bursts {
+            for &fanout in &fanouts {
+                for &cap in &caps {
+                    let p = Params {
+                        burst: Some(burst),
+                        fanout,
+                        cap,
+                        pub_yield: false,
+                        tls_thresh: d.tls_thresh,
+                        rate_per_sec: Some(d.rate),
+                        throttle_spins: d.throttle_spins,
+                    };
+                    if !bounds_ok(gate, &make_cell(scenario, cand[0], p).params) {
+                        continue;
+                    }
+                    for &c in &cand {
+                        let cell = make_cell(scenario, c, p);
+                        if !out.contains(&cell) {
+                            out.push(cell);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The jobs of `gate --against REV`: reference gates as in [`derive_jobs`]; baseline gates
+/// measure the cells their selectors admit in the revision `sha` (the base, listed first)
+/// AND in the working tree, with the same features, interleaved round by round in one run.
+pub fn revision_jobs(policy: &Policy, extra: &[Build], d: &Defaults, sha: &str) -> Jobs {
+    let mut jobs = Jobs::default();
+    let none = [Build::new(vec![])];
+    let extra = if extra.is_empty() { &none[..] } else { extra };
+    for gate in &policy.gates {
+        match gate.against {
+            Against::Reference => reference_jobs(&mut jobs, gate, extra, d),
+            Against::Baseline => {
+                for x in extra {
+                    let head = with_extra(&gate.candidate.features_on, x);
+                    if head
+                        .features
+                        .iter()
+                        .any(|f| gate.candidate.features_off.contains(f))
+                    {
+                        continue;
+                    }
+                    let base = Build::at_rev(head.features.clone(), sha);
+                    for cell in candidate_cells(gate, d) {
+                        jobs.add(cell.clone(), &base);
+                        jobs.add(cell, &head);
+                    }
+                }
+            }
+        }
+    }
+    jobs
 }
 
 fn reference_jobs(jobs: &mut Jobs, gate: &GateSpec, extra: &[Build], d: &Defaults) {
@@ -406,6 +510,58 @@ fn reference_jobs(jobs: &mut Jobs, gate: &GateSpec, extra: &[Build], d: &Default
     }
 }
 
+/// Splits a `gate --against` run into the base side (cells of builds compiled from `sha`,
+/// relabelled as the working-tree build with the same features, env git sha = `sha`, clean)
+/// and the head side (every other cell). Both keep the run's identity, so their rounds pair.
+pub fn split_revision(run: &RunFile, sha: &str) -> (RunFile, RunFile) {
+    let is_base = |label: &str| {
+        run.builds
+            .iter()
+            .any(|b| b.build.label == label && b.build.rev.as_deref() == Some(sha))
+    };
+    let head_label = |label: &str| {
+        run.builds
+            .iter()
+            .find(|b| b.build.label == label)
+            .map_or_else(|| label.to_string(), |b| b.build.head().label)
+    };
+    let mut base = run.clone();
+    base.builds = run
+        .builds
+        .iter()
+        .filter(|b| b.build.rev.as_deref() == Some(sha))
+        .map(|b| crate::store::BuildRecord {
+            build: b.build.head(),
+            runner_sha256: b.runner_sha256.clone(),
+        })
+        .collect();
+    base.cells = run
+        .cells
+        .iter()
+        .filter(|c| is_base(&c.build))
+        .map(|c| crate::store::CellRecord {
+            build: head_label(&c.build),
+            ..c.clone()
+        })
+        .collect();
+    base.skipped = run
+        .skipped
+        .iter()
+        .filter(|s| is_base(&s.build))
+        .map(|s| crate::store::SkippedCell {
+            build: head_label(&s.build),
+            ..s.clone()
+        })
+        .collect();
+    base.env.git_sha = Some(sha.to_string());
+    base.env.git_dirty = Some(false);
+    let mut head = run.clone();
+    head.builds.retain(|b| b.build.rev.as_deref() != Some(sha));
+    head.cells.retain(|c| !is_base(&c.build));
+    head.skipped.retain(|s| !is_base(&s.build));
+    (base, head)
+}
+
 /// Inputs of one analysis.
 #[derive(Debug, Clone)]
 pub struct Inputs<'a> {
@@ -419,6 +575,9 @@ pub struct Inputs<'a> {
     pub date: String,
     /// Analysis settings.
     pub analysis: AnalysisConfig,
+    /// The baseline was measured in the same run as `run`, interleaved round by round
+    /// (`gate --against`): its rounds pair with the run's.
+    pub paired_baseline: bool,
 }
 
 /// The result of [`analyze`].
@@ -459,7 +618,15 @@ pub fn analyze(policy: &Policy, inp: &Inputs<'_>) -> Analysis {
     let new = series::series_of(run_label, run);
     let base: Vec<Series> = inp
         .baseline
-        .map(|(name, b)| series::series_of(&format!("baseline:{name}"), b))
+        .map(|(name, b)| {
+            // Same run identity when interleaved with the run, so the rounds pair.
+            let label = if inp.paired_baseline {
+                run_label.to_string()
+            } else {
+                format!("baseline:{name}")
+            };
+            series::series_of(&label, b)
+        })
         .unwrap_or_default();
     let cross = inp
         .baseline

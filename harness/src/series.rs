@@ -14,7 +14,8 @@
 //!     sampling phase lasts a fixed time, so its raw CPU time says nothing about cost; per
 //!     message it does (lower is better, unit ns);
 //!   - `peak_rss_bytes`;
-//!   - `p50_ns`, `p95_ns`, `p99_ns`, `p999_ns` (latency scenario).
+//!   - `p50_ns`, `p95_ns`, `p99_ns`, `p999_ns` (latency scenario);
+//!   - `instructions_per_msg` (`--measure instructions`: callgrind count / messages published).
 //!
 //! Counters: [`wake_metrics`] and [`counter_sanity`] reduce the ron-bus counter deltas the
 //! runner records (notify sends/suppressed, lag, batch publishes and lengths) for the NOTES.
@@ -93,6 +94,15 @@ fn metric_values(c: &CellRecord) -> Vec<(MetricKind, Vec<f64>)> {
         }),
     ));
     out.push((MetricKind::PeakRssBytes, of(&|r| r.peak_rss_bytes as f64)));
+    if c.rounds
+        .iter()
+        .any(|r| r.values.instructions_per_msg.is_some())
+    {
+        out.push((
+            MetricKind::InstructionsPerMsg,
+            of(&|r| r.values.instructions_per_msg.unwrap_or(f64::NAN)),
+        ));
+    }
     if c.rounds.iter().any(|r| r.values.latency_ns.is_some()) {
         let lat = |f: fn(&ron_comparables::workloads::LatencyNs) -> u64| {
             of(&move |r: &RoundRecord| {

@@ -8,7 +8,7 @@
 
 use ron_bench_runner::measure::{calibrate, take_samples};
 use ron_bench_runner::protocol::{compiled_features, Counters, PROTOCOL};
-use ron_bench_runner::workload::CellWorkload;
+use ron_bench_runner::workload::{CellWorkload, Workload};
 use ron_bench_runner::{procfs, Done, Hello, Line, Request};
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -28,12 +28,18 @@ fn main() {
             return;
         }
     };
-    let window_ns = req.window_ms * 1_000_000;
-    let units = calibrate(
-        &mut workload,
-        Duration::from_millis(req.warmup_ms),
-        window_ns,
-    );
+    let units = match req.units {
+        // Fixed size (instruction counts): one warm-up call outside the measured symbol.
+        Some(units) => {
+            let _ = workload.run(units);
+            units
+        }
+        None => calibrate(
+            &mut workload,
+            Duration::from_millis(req.warmup_ms),
+            req.window_ms * 1_000_000,
+        ),
+    };
     emit(&Line::Hello(Hello {
         protocol: PROTOCOL.to_string(),
         features: compiled_features(),

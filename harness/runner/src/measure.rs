@@ -56,6 +56,17 @@ pub fn sample_line(index: u32, m: &Measured) -> SampleLine {
     }
 }
 
+/// The name callgrind counts instructions inside (`--toggle-collect`): only the sampled work,
+/// not start-up, warm-up, calibration or the protocol output.
+pub const MEASURED_SYMBOL: &str = "*measure::measured_call*";
+
+/// One sampled call of the workload. Never inlined, so it keeps its symbol for
+/// [`MEASURED_SYMBOL`] even under LTO.
+#[inline(never)]
+pub fn measured_call<W: Workload>(w: &mut W, units: u64) -> Measured {
+    w.run(units)
+}
+
 /// Takes `samples` samples of `units` each, handing each to `emit` as it completes.
 pub fn take_samples<W: Workload>(
     w: &mut W,
@@ -64,7 +75,8 @@ pub fn take_samples<W: Workload>(
     mut emit: impl FnMut(SampleLine),
 ) {
     for i in 0..samples {
-        emit(sample_line(i, &w.run(units)));
+        let m = measured_call(w, units);
+        emit(sample_line(i, &m));
     }
 }
 

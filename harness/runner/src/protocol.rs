@@ -39,6 +39,11 @@ pub struct Request {
     pub samples: u32,
     /// Extra spins per publish for the calibration-only `throttled` contender.
     pub throttle_spins: u64,
+    /// Fixed units per sample (`--units N`): no time-based calibration, one uncounted warm-up
+    /// call of the same size. Used for instruction counts, which must not depend on timing.
+    /// Omitted from the command line when `None`, so older runners still understand it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub units: Option<u64>,
 }
 
 /// A command line the runner cannot use.
@@ -72,6 +77,9 @@ impl Request {
         push("window-ms", self.window_ms.to_string());
         push("samples", self.samples.to_string());
         push("throttle-spins", self.throttle_spins.to_string());
+        if let Some(u) = self.units {
+            push("units", u.to_string());
+        }
         a
     }
 
@@ -120,11 +128,15 @@ impl Request {
             samples: u32::try_from(num("samples")?.max(1))
                 .map_err(|_| BadRequest("`--samples` is too large".into()))?,
             throttle_spins: num("throttle-spins")?,
+            units: match get("units") {
+                Ok(_) => Some(num("units")?.max(1)),
+                Err(_) => None,
+            },
         })
     }
 }
 
-const KEYS: [&str; 11] = [
+const KEYS: [&str; 12] = [
     "scenario",
     "contender",
     "burst",
@@ -136,6 +148,7 @@ const KEYS: [&str; 11] = [
     "window-ms",
     "samples",
     "throttle-spins",
+    "units",
 ];
 
 /// First line: who is measuring.
@@ -285,6 +298,7 @@ mod tests {
             window_ms: 5,
             samples: 3,
             throttle_spins: 0,
+            units: None,
         }
     }
 

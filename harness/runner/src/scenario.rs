@@ -27,11 +27,19 @@ pub enum Scenario {
     /// `bus_interest`; without it (and for every other contender) subscribers filter in user
     /// code. `published` counts relevant messages only.
     MixedTopic,
+    /// `steady` in batches: single thread, one `publish_many` of `burst` messages per unit
+    /// with `fanout` idle subscribers (`bus_batch`; without it the adapter loops `publish`).
+    /// Lossy contenders only (a queue with idle subscribers would block).
+    SteadyBatch,
+    /// The metrics hot path alone: one `bus_published_total` increment per message, through
+    /// ron-metrics' shared counter, or its per-thread buffer with `metrics_buf`. Single
+    /// thread, `ron-bus` only.
+    MetricsHot,
 }
 
 impl Scenario {
     /// Every scenario, in matrix expansion order.
-    pub const ALL: [Scenario; 7] = [
+    pub const ALL: [Scenario; 9] = [
         Scenario::Steady,
         Scenario::BurstFanout,
         Scenario::Lagged,
@@ -39,6 +47,8 @@ impl Scenario {
         Scenario::Edge,
         Scenario::Latency,
         Scenario::MixedTopic,
+        Scenario::SteadyBatch,
+        Scenario::MetricsHot,
     ];
 
     /// The stable name used on the command line, in cell ids and in files.
@@ -51,6 +61,8 @@ impl Scenario {
             Scenario::Edge => "edge",
             Scenario::Latency => "latency",
             Scenario::MixedTopic => "mixed_topic",
+            Scenario::SteadyBatch => "steady_batch",
+            Scenario::MetricsHot => "metrics_hot",
         }
     }
 
@@ -69,6 +81,8 @@ impl Scenario {
             Scenario::Batched => Some("bus_batch"),
             Scenario::Edge => Some("bus_edge_notify"),
             Scenario::MixedTopic => Some("bus_interest"),
+            Scenario::SteadyBatch => Some("bus_batch"),
+            Scenario::MetricsHot => Some("metrics_buf"),
             _ => None,
         }
     }
@@ -81,12 +95,15 @@ impl Scenario {
 
     /// Whether the burst size matters (and so appears in cell ids and expands the matrix).
     pub fn uses_burst(self) -> bool {
-        !matches!(self, Scenario::Steady | Scenario::Latency)
+        !matches!(
+            self,
+            Scenario::Steady | Scenario::Latency | Scenario::MetricsHot
+        )
     }
 
     /// Whether `pub_yield` matters.
     pub fn uses_pub_yield(self) -> bool {
-        self.uses_burst()
+        self.uses_burst() && self.uses_threads()
     }
 
     /// Whether the publish rate matters (latency only).
@@ -100,8 +117,12 @@ impl Scenario {
     }
 
     /// Whether the threads of this scenario compete for cores (fanout subscribers + publisher).
+    /// Single-thread scenarios are the ones `--measure instructions` can count.
     pub fn uses_threads(self) -> bool {
-        self != Scenario::Steady
+        !matches!(
+            self,
+            Scenario::Steady | Scenario::SteadyBatch | Scenario::MetricsHot
+        )
     }
 }
 

@@ -6,7 +6,8 @@
 
 use crate::{Request, Scenario};
 use ron_comparables::workloads::{self, BurstParams, LatencyNs, Sample};
-use ron_comparables::{Contender, ContenderId, Visit};
+use ron_comparables::{Contender, ContenderId, Msg, Publisher, Visit};
+use std::time::Instant;
 
 /// One call's result.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -40,6 +41,18 @@ impl CellWorkload {
                     req.scenario
                 ));
             }
+        }
+        if req.scenario == Scenario::MetricsHot && req.contender != ContenderId::RonBus {
+            return Err(format!(
+                "scenario `metrics_hot` measures ron-metrics' hot path; contender `{}` has none (ron-bus only)",
+                req.contender
+            ));
+        }
+        if req.scenario == Scenario::SteadyBatch && !req.contender.lossy() && req.fanout > 0 {
+            return Err(format!(
+                "scenario `steady_batch` has idle subscribers: `{}` would block on a full queue (lossy contenders only, or fanout 0)",
+                req.contender
+            ));
         }
         if req.contender == ContenderId::Throttled {
             ron_comparables::adapters::set_throttle_spins(req.throttle_spins);
@@ -100,6 +113,50 @@ impl Visit for Call<'_> {
             }
             Scenario::Edge => plain(workloads::edge::<C>(p)),
             Scenario::MixedTopic => plain(workloads::mixed_topic::<C>(p)),
+            Scenario::SteadyBatch => plain(steady_batch::<C>(p)),
+            Scenario::MetricsHot => plain(metrics_hot(self.units)),
         }
+    }
+}
+
+fn elapsed_ns(start: Instant) -> u64 {
+    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// `steady_batch`: `bursts` calls of `publish_batch(burst messages)` with `fanout` idle
+/// subscribers, on this thread.
+fn steady_batch<C: Contender>(p: BurstParams) -> Sample {
+    let (mut tx, rxs) = C::channel(p.cap, p.fanout);
+    let batch: Vec<Msg> = (0..p.burst).map(|seq| Msg { seq, sent_ns: 0 }).collect();
+    let start = Instant::now();
+    for _ in 0..p.bursts {
+        std::hint::black_box(tx.publish_batch(std::hint::black_box(&batch)));
+    }
+    let elapsed = elapsed_ns(start);
+    drop(rxs);
+    Sample {
+        elapsed_ns: elapsed,
+        published: p.bursts * p.burst,
+        subs: Vec::new(),
+    }
+}
+
+/// `metrics_hot`: `messages` increments of `bus_published_total`, the way ron-bus counts a
+/// publish (per-thread buffer with `metrics_buf`, else the shared atomic counter).
+fn metrics_hot(messages: u64) -> Sample {
+    let start = Instant::now();
+    for _ in 0..messages {
+        #[cfg(feature = "metrics_buf")]
+        ron_metrics::tls::add(
+            ron_metrics::tls::BusCounter::Published,
+            std::hint::black_box(1),
+        );
+        #[cfg(not(feature = "metrics_buf"))]
+        ron_metrics::bus().published.inc_by(std::hint::black_box(1));
+    }
+    Sample {
+        elapsed_ns: elapsed_ns(start),
+        published: messages,
+        subs: Vec::new(),
     }
 }

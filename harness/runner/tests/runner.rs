@@ -18,6 +18,7 @@ fn request(scenario: Scenario, contender: ContenderId) -> Request {
         window_ms: 2,
         samples: 2,
         throttle_spins: 0,
+        units: None,
     }
 }
 

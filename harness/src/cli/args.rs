@@ -36,6 +36,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Export a baseline as critcmp JSON, Bencher Metric Format or CSV.
     Export(ExportArgs),
+    /// Combine shard run files (`run --shard I/N`) into one run file.
+    Merge(MergeArgs),
     /// Amdahl's law: overall speedup S = 1/((1-p)+p/s).
     Amdahl(AmdahlArgs),
 }
@@ -77,7 +79,8 @@ pub struct CompareArgs {
 /// `ron-bench gate`.
 #[derive(Debug, Default, ClapArgs)]
 pub struct GateArgs {
-    /// Policy: quick (default without --baseline), regression (default with --baseline), mog,
+    /// Policy: quick (default), regression (default with --baseline), revision (default with
+    /// --against), mog, perf_gate, perf_gate_strict, instructions,
     /// or a TOML file.
     #[arg(long, value_name = "FILE|mog|regression|quick")]
     pub policy: Option<String>,
@@ -87,6 +90,11 @@ pub struct GateArgs {
     /// Evaluate this run file instead of measuring.
     #[arg(long, value_name = "RUNFILE")]
     pub run: Option<PathBuf>,
+    /// Same-run A/B against a git revision (sha, tag, branch, `HEAD~1`, `origin/main`): builds
+    /// its runner from a git worktree and interleaves base and working tree round by round.
+    /// Policy default: `revision`.
+    #[arg(long, value_name = "REV", conflicts_with = "baseline")]
+    pub against: Option<String>,
     /// Quick sampling (many short interleaved process runs) and the smallest admissible params.
     #[arg(long)]
     pub quick: bool,
@@ -109,6 +117,16 @@ pub struct GateArgs {
     /// Process runs per (cell, build), overriding the sampling preset.
     #[arg(long)]
     pub rounds: Option<u32>,
+    /// Samples per process run, overriding the sampling preset.
+    #[arg(long)]
+    pub samples: Option<u32>,
+    /// Target duration of one sample in ms, overriding the sampling preset.
+    #[arg(long, value_name = "MS")]
+    pub window_ms: Option<u64>,
+    /// What to measure: `time` (throughput, latency, CPU; default) or `instructions`
+    /// (callgrind instruction counts of single-thread scenarios; deterministic; needs valgrind).
+    #[arg(long, value_name = "time|instructions", value_parser = ["time", "instructions"])]
+    pub measure: Option<String>,
     /// Extra spins per publish of the `throttled` contender (injects a real slowdown).
     #[arg(long, value_name = "SPINS")]
     pub throttle_spins: Option<u64>,
@@ -304,6 +322,30 @@ pub struct RunArgs {
     /// Print the plan and the estimated time, then stop (nothing is built or written).
     #[arg(long)]
     pub dry_run: bool,
+    /// Run only slice I of N of the matrix (1-based; deterministic: every machine computes
+    /// the same slices; every contender and build of a parameter point stays in one slice).
+    /// Combine the N run files with `ron-bench merge`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// What to measure: `time` (default) or `instructions` (callgrind instruction counts of
+    /// single-thread scenarios: steady, steady_batch, metrics_hot; needs valgrind).
+    #[arg(long, value_name = "time|instructions", value_parser = ["time", "instructions"])]
+    pub measure: Option<String>,
+}
+
+/// `ron-bench merge`.
+#[derive(Debug, ClapArgs)]
+pub struct MergeArgs {
+    /// The shard run files (`run --shard I/N --out FILE`), every shard exactly once.
+    #[arg(required = true, value_name = "RUNFILE")]
+    pub files: Vec<PathBuf>,
+    /// Where to write the merged run file. [default: reports/runs/merged-<UTC>.json, also
+    /// copied to reports/runs/latest.json]
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Merge shards measured on different kinds of machine (a warning is kept in the file).
+    #[arg(long)]
+    pub allow_mixed_machines: bool,
 }
 
 /// `ron-bench baseline`.

@@ -32,6 +32,21 @@ pub enum ConfigError {
     /// A bad matrix file.
     #[error(transparent)]
     MatrixFile(#[from] MatrixFileError),
+    /// A bad `--shard`.
+    #[error(transparent)]
+    Shard(#[from] crate::spec::shard::BadShard),
+    /// `--measure instructions` on a multi-threaded scenario.
+    #[error(
+        "--measure instructions cannot measure scenario `{scenario}`: it runs {threads}, and \
+         callgrind serialises threads (it would count a schedule, not contention); use \
+         single-thread scenarios: steady, steady_batch, metrics_hot"
+    )]
+    Threaded {
+        /// The scenario.
+        scenario: String,
+        /// What threads it runs.
+        threads: String,
+    },
     /// A count that must be positive.
     #[error("{what} must be at least 1 (got 0)")]
     Zero {
@@ -62,6 +77,8 @@ pub struct RunConfig {
     pub dry_run: bool,
     /// Use the mock executor (`RON_BENCH_MOCK=1`; test seam).
     pub mock: bool,
+    /// `--shard I/N`: run only that slice.
+    pub shard: Option<crate::spec::shard::Shard>,
     /// The workspace root (runner builds, default output and baseline dirs).
     pub workspace: PathBuf,
 }
@@ -150,7 +167,9 @@ impl RunConfig {
             sampling,
             quick,
             throttle_spins: args.throttle_spins.unwrap_or(0),
+            measure: crate::spec::Measure::parse(args.measure.as_deref()),
         };
+        check_measure(&matrix)?;
         let out = match &args.out {
             Some(p) => OutTarget::Explicit(p.clone()),
             None => OutTarget::Default(workspace.join("reports").join("runs")),
@@ -160,9 +179,24 @@ impl RunConfig {
             knobs: vec![burst, fanout, cap, pub_yield, tls],
             out,
             dry_run: args.dry_run,
+            shard: args.shard.as_deref().map(str::parse).transpose()?,
             mock: env("RON_BENCH_MOCK").is_some_and(|v| v == "1"),
             workspace: workspace.to_path_buf(),
         })
+    }
+}
+
+/// `--measure instructions` counts one thread: multi-threaded scenarios are refused.
+pub fn check_measure(matrix: &Matrix) -> Result<(), ConfigError> {
+    if matrix.measure != crate::spec::Measure::Instructions {
+        return Ok(());
+    }
+    match matrix.scenarios.iter().find(|s| s.uses_threads()) {
+        Some(s) => Err(ConfigError::Threaded {
+            scenario: s.to_string(),
+            threads: "a publisher thread plus one thread per subscriber".into(),
+        }),
+        None => Ok(()),
     }
 }
 

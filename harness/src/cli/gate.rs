@@ -20,9 +20,14 @@ pub(super) fn gate(
     env: &dyn Fn(&str) -> Option<String>,
     ws: &Path,
 ) -> anyhow::Result<Outcome> {
+    if args.against.is_some() {
+        return super::against::gate_against(args, env, ws);
+    }
     let started = Instant::now();
     let choice = PolicyChoice::parse(args.policy.as_deref().unwrap_or(
-        if args.baseline.is_some() {
+        if args.measure.as_deref() == Some("instructions") {
+            "instructions"
+        } else if args.baseline.is_some() {
             "regression"
         } else {
             "quick"
@@ -56,12 +61,24 @@ pub(super) fn gate(
     );
     let mut a = analyze(&policy, &inp);
     output::quote_calibration(&mut a.report, cal.as_ref());
+    finish(args, ws, &policy, &a, &run, started)
+}
+
+/// Prints the verdict table, writes the report directory and maps the outcome to an exit code.
+pub(super) fn finish(
+    args: &GateArgs,
+    ws: &Path,
+    policy: &ron_bench_report::policy::Policy,
+    a: &crate::gate::Analysis,
+    run: &RunFile,
+    started: Instant,
+) -> anyhow::Result<Outcome> {
     println!("\n{}", output::verdict_table(&a.report));
     let dir = args
         .out_dir
         .clone()
-        .unwrap_or_else(|| output::default_report_dir(ws, &run));
-    let written = output::write_report_dir(&dir, &a, &run)?;
+        .unwrap_or_else(|| output::default_report_dir(ws, run));
+    let written = output::write_report_dir(&dir, a, run)?;
     println!("reports: {} ({} files)", dir.display(), written.len());
     let o = &a.report.outcome;
     println!(
@@ -106,21 +123,15 @@ fn check_machine(b: &Baseline, here: &Machine, require: bool) -> anyhow::Result<
     Ok(())
 }
 
-/// Derives and runs the jobs of `policy`; also writes the run under reports/runs/.
-fn measure_for(
+/// Knob defaults (and their env overrides) exactly as `run` resolves them, and the
+/// [`Defaults`] derived jobs use.
+pub(super) fn defaults(
     args: &GateArgs,
     env: &dyn Fn(&str) -> Option<String>,
     ws: &Path,
-    policy: &ron_bench_report::policy::Policy,
-    baseline: Option<&Baseline>,
-) -> anyhow::Result<RunFile> {
-    // Knob defaults (and their env overrides) exactly as `run` resolves them.
+) -> anyhow::Result<(RunConfig, Defaults)> {
     let base_cfg = RunConfig::new(&RunArgs::default(), env, ws)?;
     let m = &base_cfg.matrix;
-    let extra = match &args.features {
-        Some(f) => features::parse(f)?,
-        None => Vec::new(),
-    };
     let d = Defaults {
         bursts: m.bursts.clone(),
         fanouts: m.fanouts.clone(),
@@ -129,40 +140,88 @@ fn measure_for(
         rate: m.latency_rate_per_sec,
         throttle_spins: args.throttle_spins.unwrap_or(0),
         quick: args.quick,
+        measure: crate::spec::Measure::parse(args.measure.as_deref()),
+    };
+    Ok((base_cfg, d))
+}
+
+/// The gate's sampling preset (`--quick` or not) with `--rounds`, `--samples` and
+/// `--window-ms` applied.
+pub(super) fn sampling(args: &GateArgs) -> anyhow::Result<Sampling> {
+    let mut sampling = if args.measure.as_deref() == Some("instructions") {
+        Sampling::INSTRUCTIONS
+    } else if args.quick {
+        Sampling::GATE_QUICK
+    } else {
+        Sampling::GATE_FULL
+    };
+    let positive = |flag: &str, v: u64| -> anyhow::Result<u64> {
+        if v == 0 {
+            bail!("{flag} must be at least 1 (got 0)");
+        }
+        Ok(v)
+    };
+    if let Some(r) = args.rounds {
+        sampling.rounds = positive("--rounds", r.into())? as u32;
+    }
+    if let Some(s) = args.samples {
+        sampling.samples = positive("--samples", s.into())? as u32;
+    }
+    if let Some(w) = args.window_ms {
+        sampling.window_ms = positive("--window-ms", w)?;
+    }
+    Ok(sampling)
+}
+
+/// Derives and runs the jobs of `policy`; also writes the run under reports/runs/.
+fn measure_for(
+    args: &GateArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+    ws: &Path,
+    policy: &ron_bench_report::policy::Policy,
+    baseline: Option<&Baseline>,
+) -> anyhow::Result<RunFile> {
+    let (base_cfg, d) = defaults(args, env, ws)?;
+    let extra = match &args.features {
+        Some(f) => features::parse(f)?,
+        None => Vec::new(),
     };
     let jobs = derive_jobs(policy, baseline.map(|b| &b.run), &extra, &d);
     if jobs.jobs.is_empty() {
         bail!(
             "policy `{}` needs nothing this run can measure (its gates compare against a \
-             baseline: pass --baseline NAME, or --run RUNFILE)",
+             baseline: pass --baseline NAME, --against REV, or --run RUNFILE)",
             policy.name
         );
     }
-    let mut sampling = if args.quick {
-        Sampling::GATE_QUICK
-    } else {
-        Sampling::GATE_FULL
-    };
-    if let Some(r) = args.rounds {
-        if r == 0 {
-            bail!("--rounds must be at least 1 (got 0)");
-        }
-        sampling.rounds = r;
-    }
-    let matrix = jobs.matrix(sampling, &d);
+    let header = baseline.map_or(String::new(), |b| format!(", baseline `{}`", b.name));
+    measure_jobs(jobs, sampling(args)?, &d, base_cfg, ws, policy, &header)
+}
+
+/// Plans `jobs`, prints the plan, measures, and writes the run under reports/runs/.
+pub(super) fn measure_jobs(
+    jobs: crate::gate::Jobs,
+    sampling: Sampling,
+    d: &Defaults,
+    base_cfg: RunConfig,
+    ws: &Path,
+    policy: &ron_bench_report::policy::Policy,
+    header: &str,
+) -> anyhow::Result<RunFile> {
+    let matrix = jobs.matrix(sampling, d);
+    super::config::check_measure(&matrix)?;
     let plan = Plan::from_jobs(matrix, jobs.cells, jobs.jobs, available_cores());
     let cfg = RunConfig {
         matrix: plan.matrix.clone(),
         ..base_cfg
     };
     println!(
-        "ron-bench gate: policy {} ({}), {} cells x {} builds -> {} jobs{}",
+        "ron-bench gate: policy {} ({}), {} cells x {} builds -> {} jobs{header}",
         policy.name,
         policy.origin,
         plan.cells.len(),
         plan.matrix.builds.len(),
         plan.runnable.len(),
-        baseline.map_or(String::new(), |b| format!(", baseline `{}`", b.name))
     );
     let warnings = print_plan(&plan, &cfg);
     let run = measure(&plan, ws, cfg.mock, cfg.knobs.clone(), warnings)?;

@@ -80,12 +80,15 @@ fn empty_run(ws: &Path) -> RunFile {
             sampling: crate::spec::Sampling::FULL,
             quick: false,
             throttle_spins: 0,
+            measure: crate::spec::Measure::default(),
         },
         knobs: vec![],
         builds: vec![],
         cells: vec![],
         skipped: vec![],
         warnings: vec![],
+        shard: None,
+        merged_from: Vec::new(),
     }
 }
 

@@ -5,6 +5,7 @@
 //! missing/corrupt file, bad policy, failed build, Ctrl-C, cross-machine baseline with
 //! `--require-same-machine`).
 
+mod against;
 pub mod args;
 mod baseline;
 pub mod calibrate;
@@ -12,6 +13,7 @@ mod compare;
 pub mod config;
 mod gate;
 mod interop;
+mod merge;
 pub mod output;
 mod run;
 mod table;
@@ -52,6 +54,7 @@ pub fn dispatch(args: Args) -> anyhow::Result<Outcome> {
         Command::Baseline(b) => baseline::baseline(b, &workspace),
         Command::Compare(a) => compare::compare(&a, &workspace),
         Command::Gate(a) => gate::gate(&a, &env, &workspace),
+        Command::Merge(a) => merge::merge(&a, &workspace),
         Command::Notes(a) => compare::notes(&a, &workspace),
         Command::Chart(a) => compare::chart(&a, &workspace),
         Command::Calibrate(a) => calibrate::calibrate(&a, &env, &workspace),

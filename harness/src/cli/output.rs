@@ -92,6 +92,7 @@ pub fn inputs<'a>(
         label: label.to_string(),
         date: today(),
         analysis,
+        paired_baseline: false,
     }
 }
 

@@ -27,7 +27,16 @@ pub(super) fn run(
     let started = Instant::now();
     let created_utc = now_utc();
     let cfg = RunConfig::new(args, env, workspace)?;
-    let plan = Plan::new(cfg.matrix.clone(), available_cores());
+    let mut plan = Plan::new(cfg.matrix.clone(), available_cores());
+    if let Some(shard) = cfg.shard {
+        let total = plan.runnable.len();
+        plan = plan.shard(shard);
+        println!(
+            "shard {shard}: {} of {total} (cell, build) jobs (merge the {} shard files with `ron-bench merge`)",
+            plan.runnable.len(),
+            shard.count
+        );
+    }
     let warnings = print_plan(&plan, &cfg);
     if cfg.dry_run {
         println!("dry run: nothing built, run or written");
@@ -37,6 +46,7 @@ pub(super) fn run(
     let mut run = measure(&plan, &cfg.workspace, cfg.mock, cfg.knobs.clone(), warnings)?;
     run.created_utc = created_utc;
     run.wall_ms = started.elapsed().as_millis() as u64;
+    run.shard = cfg.shard;
     print!("\n{}", table::cells(&run.cells));
     write_run(&run, &out_path, &cfg.out)?;
     println!(
@@ -85,6 +95,8 @@ pub(super) fn measure(
         cells: collected.cells,
         skipped: collected.skipped,
         warnings,
+        shard: None,
+        merged_from: Vec::new(),
     })
 }
 
@@ -293,6 +305,12 @@ fn executor(
             .collect();
         return Ok((Box::new(exec), records));
     }
+    let valgrind = match plan.matrix.measure {
+        crate::spec::Measure::Instructions => {
+            Some(crate::runner::process::find_valgrind().map_err(anyhow::Error::msg)?)
+        }
+        crate::spec::Measure::Time => None,
+    };
     let needed: BTreeSet<usize> = plan.builds_needed().into_iter().collect();
     let mut bins = vec![None; builds.len()];
     let mut records = Vec::new();
@@ -314,5 +332,5 @@ fn executor(
             runner_sha256: sha,
         });
     }
-    Ok((Box::new(ProcessExecutor { bins }), records))
+    Ok((Box::new(ProcessExecutor { bins, valgrind }), records))
 }

@@ -31,6 +31,9 @@ pub enum BuildError {
         /// The end of cargo's output.
         stderr: String,
     },
+    /// A `gate --against` revision cannot be checked out.
+    #[error(transparent)]
+    Revision(#[from] super::revision::RevisionError),
     /// Copying the binary to its cache path failed.
     #[error("cannot cache the runner binary at {path}: {source}")]
     Copy {
@@ -55,22 +58,77 @@ pub fn target_dir(ws: &Path) -> PathBuf {
     ws.join("target").join("ron-bench")
 }
 
+/// The stamp of a revision build: what the cached binary was built from.
+fn rev_stamp(sha: &str, build: &Build) -> String {
+    format!(
+        "sha={sha}\nfeatures={}\nrustc={}\n",
+        build.features.join(","),
+        crate::store::Environment::rustc_version().unwrap_or_default()
+    )
+}
+
 /// Builds `build` and returns its cached binary. `log` receives one line per step.
+///
+/// A revision build (`build.rev`) compiles a worktree of that commit (see
+/// [`super::revision`]) and is skipped entirely when `bins/<label>/` holds a binary whose
+/// stamp names the same sha, features and rustc.
 pub fn build_runner(
     ws: &Path,
     build: &Build,
     log: &mut dyn FnMut(&str),
 ) -> Result<Built, BuildError> {
+    let Some(sha) = &build.rev else {
+        return cargo_build(ws, &target_dir(ws), ws, build, log);
+    };
+    let exe = format!("ron-bench-runner{}", std::env::consts::EXE_SUFFIX);
+    let dir = target_dir(ws).join("bins").join(&build.label);
+    let stamp_path = dir.join("stamp");
+    let stamp = rev_stamp(sha, build);
+    if std::fs::read_to_string(&stamp_path).is_ok_and(|s| s == stamp) {
+        if let Ok(bytes) = std::fs::read(dir.join(&exe)) {
+            log(&format!(
+                "runner [{}] cached for {sha} -> {}",
+                build.label,
+                dir.join(&exe).display()
+            ));
+            return Ok(Built {
+                path: dir.join(&exe),
+                sha256: sha256_hex(&bytes),
+            });
+        }
+    }
+    log(&format!("git worktree of {sha} for [{}] ...", build.label));
+    let source = super::revision::ensure_worktree(ws, sha)?;
+    // Its own target dir: cargo hashes workspace crates by their path *relative to the
+    // workspace root* and judges freshness by mtimes, so two checkouts sharing one target dir
+    // can silently reuse each other's artifacts (measured: the head "build" came out
+    // byte-identical to the base's). Registry dependencies are compiled once per revision.
+    let built = cargo_build(&source, &source.join("target"), ws, build, log)?;
+    std::fs::write(&stamp_path, stamp).map_err(|source| BuildError::Copy {
+        path: stamp_path.clone(),
+        source,
+    })?;
+    Ok(built)
+}
+
+/// `cargo build` of the runner of the workspace at `source` into `target`; the binary is
+/// cached under `ws`'s `target/ron-bench/bins/<label>/`.
+fn cargo_build(
+    source: &Path,
+    target: &Path,
+    ws: &Path,
+    build: &Build,
+    log: &mut dyn FnMut(&str),
+) -> Result<Built, BuildError> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let target = target_dir(ws);
     let mut cmd = Command::new(&cargo);
     cmd.arg("build")
         .arg("--release")
         .arg("--manifest-path")
-        .arg(ws.join("Cargo.toml"))
+        .arg(source.join("Cargo.toml"))
         .args(["-p", "ron-bench-runner", "--bin", "ron-bench-runner"])
         .arg("--target-dir")
-        .arg(&target)
+        .arg(target)
         .stdin(Stdio::null())
         .stdout(Stdio::null());
     if !build.features.is_empty() {
@@ -93,7 +151,7 @@ pub fn build_runner(
     }
     let exe = format!("ron-bench-runner{}", std::env::consts::EXE_SUFFIX);
     let src = target.join("release").join(&exe);
-    let dir = target.join("bins").join(&build.label);
+    let dir = target_dir(ws).join("bins").join(&build.label);
     let dst = dir.join(&exe);
     let copy_err = |source| BuildError::Copy {
         path: dst.clone(),

@@ -8,7 +8,8 @@
 //! `publish_many`), rounds alternate +-1%, and lossy contenders lose 10% in the `lagged`
 //! scenario. Builds without features (e.g. A/A twins) are identical. [`MockExecutor::slowdown`]
 //! injects an extra slowdown (`RON_BENCH_MOCK_SLOWDOWN_PCT`, optionally limited to one build
-//! label or contender by `RON_BENCH_MOCK_SLOW`).
+//! label or contender by `RON_BENCH_MOCK_SLOW`). With fixed units (`--measure instructions`)
+//! it also reports an instruction count: 10 per ns of cost, without the round jitter.
 
 use super::{ExecError, Executor, Job, Outcome, RunOutput};
 use crate::{ContenderId, Scenario};
@@ -83,12 +84,14 @@ fn synthesize(job: &Job<'_>, injected: f64) -> RunOutput {
     let spins = r.throttle_spins as f64 * 0.05;
     let cost = (MockExecutor::cost_ns(r.contender) + spins) * slow * jitter * injected;
     let per_unit = match r.scenario {
-        Scenario::Steady | Scenario::Latency => 1,
+        Scenario::Steady | Scenario::Latency | Scenario::MetricsHot => 1,
         _ => r.burst,
     };
     let subs = r.fanout;
     let window_ns = r.window_ms * 1_000_000;
-    let units = (window_ns as f64 / (cost * per_unit as f64)).max(1.0) as u64;
+    let units = r
+        .units
+        .unwrap_or((window_ns as f64 / (cost * per_unit as f64)).max(1.0) as u64);
     let published = units * per_unit;
     let lossy = r.contender.lossy() && r.scenario == Scenario::Lagged;
     let lagged_per_sub = if lossy { published / 10 } else { 0 };
@@ -114,7 +117,13 @@ fn synthesize(job: &Job<'_>, injected: f64) -> RunOutput {
         })
         .collect();
     let is_bus = matches!(r.contender, ContenderId::RonBus | ContenderId::Throttled);
+    // Instruction counts are deterministic: 10 per ns of cost, no round jitter.
+    let instructions = r.units.map(|_| {
+        let per_msg = (cost / jitter * 10.0).round() as u64;
+        per_msg * published * u64::from(r.samples)
+    });
     RunOutput {
+        instructions,
         hello: Hello {
             protocol: PROTOCOL.into(),
             features: job.build.features.clone(),

@@ -11,8 +11,9 @@ pub mod build;
 pub mod mock;
 pub mod process;
 pub mod progress;
+pub mod revision;
 
-use crate::spec::{interleave, Build, Cell, JobKey, Matrix, Sampling};
+use crate::spec::{interleave, Build, Cell, JobKey, Matrix, Measure, Sampling};
 use crate::stats::{median, Summary};
 use crate::store::{CellRecord, CellSummary, LatencySummary, RoundRecord, RunValues, SkippedCell};
 use progress::Progress;
@@ -40,6 +41,8 @@ pub struct RunOutput {
     pub samples: Vec<SampleLine>,
     /// Last line.
     pub done: Done,
+    /// Instructions callgrind counted inside the sampled calls (`--measure instructions`).
+    pub instructions: Option<u64>,
 }
 
 /// One process run to perform.
@@ -206,6 +209,24 @@ impl Plan {
         }
     }
 
+    /// Keeps only the jobs (and skips) of `shard` (see [`crate::spec::shard`]) and
+    /// re-interleaves them: the same order an unsharded run would use, restricted to the slice.
+    pub fn shard(mut self, shard: crate::spec::shard::Shard) -> Plan {
+        let owner = crate::spec::shard::assign(&self.cells, shard.count);
+        let mine = |cell: usize| owner[cell] == shard.index;
+        self.runnable.retain(|j| mine(j.cell));
+        let ids: Vec<&String> = self
+            .cells
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| mine(*i))
+            .map(|(_, c)| &c.id)
+            .collect();
+        self.skipped.retain(|s| ids.contains(&&s.id));
+        self.order = interleave(&self.runnable, self.matrix.sampling.rounds);
+        self
+    }
+
     /// Builds that at least one runnable job uses (the others need not be compiled).
     pub fn builds_needed(&self) -> Vec<usize> {
         let used: HashSet<usize> = self.runnable.iter().map(|j| j.build).collect();
@@ -228,9 +249,16 @@ fn skip_reason(cell: &Cell, build: &Build) -> Option<String> {
     }
 }
 
-/// The runner command line for `cell`.
-pub fn request_for(cell: &Cell, sampling: &Sampling) -> Request {
+/// The runner command line for `cell` (`measure` instructions: fixed units per sample).
+pub fn request_for(cell: &Cell, sampling: &Sampling, measure: Measure) -> Request {
     let p = &cell.params;
+    let per_unit = if cell.scenario.uses_burst() {
+        p.burst.unwrap_or(1).max(1)
+    } else {
+        1
+    };
+    let units = (measure == Measure::Instructions)
+        .then(|| (Measure::INSTRUCTION_MESSAGES / per_unit).max(1));
     Request {
         scenario: cell.scenario,
         contender: cell.contender,
@@ -243,6 +271,7 @@ pub fn request_for(cell: &Cell, sampling: &Sampling) -> Request {
         window_ms: sampling.window_ms,
         samples: sampling.samples,
         throttle_spins: p.throttle_spins,
+        units,
     }
 }
 
@@ -286,7 +315,7 @@ pub fn execute(
             build,
             round,
             seq: seq as u32,
-            request: request_for(cell, &plan.matrix.sampling),
+            request: request_for(cell, &plan.matrix.sampling, plan.matrix.measure),
         };
         let outcome = exec.execute(&job);
         // A Ctrl-C on a terminal also kills the child: report the interrupt, not the child.
@@ -392,6 +421,10 @@ pub fn round_record(round: u32, seq: u32, out: &RunOutput) -> RoundRecord {
             delivered: s.iter().map(|x| x.delivered).sum(),
             lagged: s.iter().map(|x| x.lagged).sum(),
             accounting_ok: s.iter().all(|x| x.accounting_ok),
+            instructions_per_msg: out.instructions.map(|i| {
+                let n: u64 = s.iter().map(|x| x.published).sum();
+                i as f64 / n.max(1) as f64
+            }),
             latency_ns: (!lat.is_empty()).then(|| LatencyNs {
                 p50: lat_med(|l| l.p50),
                 p90: lat_med(|l| l.p90),
@@ -407,6 +440,7 @@ pub fn round_record(round: u32, seq: u32, out: &RunOutput) -> RoundRecord {
         peak_rss_bytes: out.done.peak_rss_bytes,
         counters: out.done.counters,
         samples: out.samples.clone(),
+        instructions: out.instructions,
     }
 }
 

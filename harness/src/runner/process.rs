@@ -1,9 +1,15 @@
 //! The real executor: one child process of the build's runner binary per process run.
+//!
+//! With `--measure instructions` ([`ProcessExecutor::valgrind`]) the runner runs under
+//! `valgrind --tool=callgrind`, collecting only inside the runner's sampled calls
+//! (`--toggle-collect` on [`ron_bench_runner::measure::MEASURED_SYMBOL`]); the count is read
+//! from the `totals:` line of callgrind's output file.
 
 use super::{ExecError, Executor, Job, Outcome, RunOutput};
+use ron_bench_runner::measure::MEASURED_SYMBOL;
 use ron_bench_runner::protocol::PROTOCOL;
 use ron_bench_runner::Line;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// Spawns `bins[build_index]` with the job's request on its command line.
@@ -11,6 +17,49 @@ use std::process::{Command, Stdio};
 pub struct ProcessExecutor {
     /// Runner binary per build (None: the build is not used by any runnable job).
     pub bins: Vec<Option<PathBuf>>,
+    /// `valgrind` to count instructions with (`--measure instructions`), else `None`.
+    pub valgrind: Option<PathBuf>,
+}
+
+/// Finds `valgrind` on PATH; the error names the package to install.
+pub fn find_valgrind() -> Result<PathBuf, String> {
+    let ok = Command::new("valgrind")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if ok {
+        Ok(PathBuf::from("valgrind"))
+    } else {
+        Err(
+            "--measure instructions needs valgrind (callgrind), which is not on PATH: install \
+             the `valgrind` package (Debian/Ubuntu: apt-get install valgrind; Fedora: dnf \
+             install valgrind; macOS: not supported, use Linux)"
+                .into(),
+        )
+    }
+}
+
+/// The `totals:` (or `summary:`) count of a callgrind output file: instructions (Ir).
+pub fn callgrind_total(text: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix("totals:")
+                .or_else(|| l.strip_prefix("summary:"))
+        })
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+}
+
+fn callgrind(valgrind: &Path, bin: &Path, out_file: &Path) -> Command {
+    let mut c = Command::new(valgrind);
+    c.arg("--tool=callgrind")
+        .arg(format!("--callgrind-out-file={}", out_file.display()))
+        .arg(format!("--toggle-collect={MEASURED_SYMBOL}"))
+        .arg("--quiet")
+        .arg(bin);
+    c
 }
 
 impl Executor for ProcessExecutor {
@@ -24,7 +73,19 @@ impl Executor for ProcessExecutor {
                 build: job.build.label.clone(),
                 message: "no runner binary was built for this build".into(),
             })?;
-        let out = Command::new(bin)
+        let cg_dir = match &self.valgrind {
+            Some(_) => Some(tempfile::tempdir().map_err(|source| ExecError::Spawn {
+                bin: "a temp dir for callgrind".into(),
+                source,
+            })?),
+            None => None,
+        };
+        let cg_file = cg_dir.as_ref().map(|d| d.path().join("callgrind.out"));
+        let mut cmd = match (&self.valgrind, &cg_file) {
+            (Some(v), Some(f)) => callgrind(v, bin, f),
+            _ => Command::new(bin),
+        };
+        let out = cmd
             .args(job.request.to_args())
             .env(
                 "RON_TLS_FLUSH_THRESHOLD",
@@ -46,11 +107,26 @@ impl Executor for ProcessExecutor {
                 stderr: tail(&stderr, 20),
             });
         }
-        parse_output(&String::from_utf8_lossy(&out.stdout)).map_err(|message| ExecError::Protocol {
+        let protocol = |message| ExecError::Protocol {
             cell: job.cell.id.clone(),
             build: job.build.label.clone(),
             message,
-        })
+        };
+        let mut outcome = parse_output(&String::from_utf8_lossy(&out.stdout)).map_err(protocol)?;
+        if let (Some(f), Outcome::Ran(run)) = (&cg_file, &mut outcome) {
+            let text = std::fs::read_to_string(f)
+                .map_err(|e| protocol(format!("no callgrind output at {}: {e}", f.display())))?;
+            let total = callgrind_total(&text)
+                .ok_or_else(|| protocol("callgrind output has no `totals:` line".into()))?;
+            if total == 0 {
+                return Err(protocol(format!(
+                    "callgrind counted 0 instructions inside `{MEASURED_SYMBOL}`: this runner \
+                     predates instruction counting (build it from a newer revision)"
+                )));
+            }
+            run.instructions = Some(total);
+        }
+        Ok(outcome)
     }
 }
 
@@ -81,6 +157,7 @@ pub fn parse_output(stdout: &str) -> Result<Outcome, String> {
             hello,
             samples,
             done,
+            instructions: None,
         })),
         (None, _) => Err("no `hello` line".into()),
         (_, None) => Err("no `done` line (did the runner crash?)".into()),
@@ -117,6 +194,14 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn callgrind_totals_are_read() {
+        let text = "version: 1\ncreator: callgrind\nevents: Ir\nfl=x\n0 5\ntotals: 123456\n";
+        assert_eq!(callgrind_total(text), Some(123_456));
+        assert_eq!(callgrind_total("summary: 42 7\n"), Some(42));
+        assert_eq!(callgrind_total("events: Ir\n"), None);
     }
 
     #[test]

@@ -23,6 +23,7 @@ fn matrix(scenarios: Vec<Scenario>, builds: Vec<Build>, rounds: u32) -> Matrix {
         },
         quick: true,
         throttle_spins: 0,
+        measure: crate::spec::Measure::default(),
     }
 }
 
@@ -198,7 +199,7 @@ fn requests_carry_the_cell_parameters() {
         matrix(vec![Scenario::Steady], vec![Build::new(vec![])], 1),
         8,
     );
-    let r = request_for(&plan.cells[0], &plan.matrix.sampling);
+    let r = request_for(&plan.cells[0], &plan.matrix.sampling, plan.matrix.measure);
     assert_eq!(
         (r.scenario, r.fanout, r.cap, r.samples),
         (Scenario::Steady, 0, 128, 3)

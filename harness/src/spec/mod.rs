@@ -13,6 +13,7 @@
 pub mod features;
 pub mod knobs;
 pub mod matrix_file;
+pub mod shard;
 
 use crate::{ContenderId, Scenario};
 use serde::{Deserialize, Serialize};
@@ -81,13 +82,18 @@ pub fn cell_id(scenario: Scenario, contender: ContenderId, p: &Params) -> String
     id
 }
 
-/// One runner build: a feature combo (and, later, a git revision).
+/// One runner build: a feature combo, of the working tree or of a git revision.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Build {
-    /// `none`, or the sorted features joined by `+` (also the cache directory name).
+    /// `none`, or the sorted features joined by `+` (also the cache directory name); a
+    /// revision build is `base@<short sha>` followed by `+feature...` when it has features.
     pub label: String,
     /// Runner features (sorted, deduplicated).
     pub features: Vec<String>,
+    /// The full commit sha this build is compiled from (a `git worktree` of it), or `None` for
+    /// the working tree as it is (`gate --against`: the base side).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rev: Option<String>,
 }
 
 impl Build {
@@ -100,7 +106,32 @@ impl Build {
         } else {
             features.join("+")
         };
-        Build { label, features }
+        Build {
+            label,
+            features,
+            rev: None,
+        }
+    }
+
+    /// The same features compiled from commit `sha` (full sha): label `base@<12 hex>[+f...]`.
+    pub fn at_rev(features: Vec<String>, sha: &str) -> Build {
+        let head = Build::new(features);
+        let short = &sha[..sha.len().min(12)];
+        let label = if head.features.is_empty() {
+            format!("base@{short}")
+        } else {
+            format!("base@{short}+{}", head.features.join("+"))
+        };
+        Build {
+            label,
+            rev: Some(sha.to_string()),
+            ..head
+        }
+    }
+
+    /// The working-tree build with the same features (a revision build's counterpart).
+    pub fn head(&self) -> Build {
+        Build::new(self.features.clone())
     }
 
     /// Whether the build has `feature`.
@@ -140,6 +171,15 @@ impl Sampling {
         warmup_ms: 40,
         window_ms: 20,
     };
+    /// `--measure instructions`: counts are deterministic, so few short runs suffice; 8
+    /// rounds because a paired rank test needs them to call even a clean shift significant
+    /// after the false-discovery correction.
+    pub const INSTRUCTIONS: Sampling = Sampling {
+        rounds: 8,
+        samples: 3,
+        warmup_ms: 0,
+        window_ms: 1,
+    };
     /// `gate` without `--quick`.
     pub const GATE_FULL: Sampling = Sampling {
         rounds: 30,
@@ -162,6 +202,37 @@ impl Sampling {
         let measure = self.window_ms * (u64::from(self.samples) + 1);
         PROCESS_OVERHEAD_MS + self.warmup_ms + measure + measure / 10
     }
+}
+
+/// What a process run measures.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    /// Wall and CPU time: throughput, latency, CPU per message (the default).
+    #[default]
+    Time,
+    /// Instructions per message under `valgrind --tool=callgrind` (single-thread scenarios;
+    /// deterministic, so gates can use 1-2% tolerances).
+    Instructions,
+}
+
+impl Measure {
+    /// `time` or `instructions`.
+    pub fn parse(s: Option<&str>) -> Measure {
+        match s {
+            Some("instructions") => Measure::Instructions,
+            _ => Measure::Time,
+        }
+    }
+
+    /// Whether this is the default.
+    pub fn is_time(&self) -> bool {
+        *self == Measure::Time
+    }
+
+    /// Messages per sample in instruction mode: enough that per-message counts are stable,
+    /// few enough that callgrind (~50x slower) finishes a process run in about a second.
+    pub const INSTRUCTION_MESSAGES: u64 = 20_000;
 }
 
 /// The exact matrix of a run (written into the run file).
@@ -192,6 +263,9 @@ pub struct Matrix {
     /// Extra spins per publish given to the `throttled` contender (`--throttle-spins`).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub throttle_spins: u64,
+    /// What each process run measures (`--measure`).
+    #[serde(default, skip_serializing_if = "Measure::is_time")]
+    pub measure: Measure,
 }
 
 /// One (cell, build) pair: what a process run measures.

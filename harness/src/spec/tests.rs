@@ -14,6 +14,7 @@ fn matrix() -> Matrix {
         sampling: Sampling::QUICK,
         quick: true,
         throttle_spins: 0,
+        measure: crate::spec::Measure::default(),
     }
 }
 

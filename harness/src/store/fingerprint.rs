@@ -93,6 +93,12 @@ pub fn available_cores() -> usize {
 }
 
 impl Environment {
+    /// `rustc --version` of the toolchain cargo would use (`$RUSTC`, else `rustc`).
+    pub fn rustc_version() -> Option<String> {
+        let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+        output(Command::new(rustc).arg("--version"))
+    }
+
     /// Captures the environment of the workspace at `ws`.
     pub fn capture(ws: &Path) -> Environment {
         let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());

@@ -29,6 +29,7 @@
 pub mod baseline;
 pub mod fingerprint;
 mod io;
+pub mod merge;
 
 pub use fingerprint::{Environment, Machine};
 pub use io::{check_writable_dir, load_baseline, load_run, write_json_atomic, StoreError};
@@ -73,6 +74,12 @@ pub struct RunFile {
     pub skipped: Vec<SkippedCell>,
     /// Run-level warnings (also printed).
     pub warnings: Vec<String>,
+    /// The slice of the matrix this run measured (`run --shard I/N`); `None` for a whole run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::spec::shard::Shard>,
+    /// The shard run files a merged run was combined from (`ron-bench merge`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<String>,
 }
 
 /// A runner build as used by the run.
@@ -127,6 +134,9 @@ pub struct RoundRecord {
     pub counters: Counters,
     /// Raw samples.
     pub samples: Vec<SampleLine>,
+    /// Instructions counted by callgrind inside the sampled calls (`--measure instructions`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructions: Option<u64>,
 }
 
 /// The run-level values of one process run.
@@ -149,6 +159,9 @@ pub struct RunValues {
     /// Latency percentiles: per field, the median over samples (latency scenario only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_ns: Option<LatencyNs>,
+    /// Instructions per published message, all samples together (`--measure instructions`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructions_per_msg: Option<f64>,
 }
 
 /// Summaries over the rounds of one cell.

@@ -26,6 +26,7 @@ pub(crate) fn sample_run() -> RunFile {
         },
         quick: true,
         throttle_spins: 0,
+        measure: crate::spec::Measure::default(),
     };
     let plan = Plan::new(matrix.clone(), 4);
     let got = execute(
@@ -58,6 +59,8 @@ pub(crate) fn sample_run() -> RunFile {
         cells: got.cells,
         skipped: got.skipped,
         warnings: vec!["w".into()],
+        shard: None,
+        merged_from: Vec::new(),
     }
 }
 

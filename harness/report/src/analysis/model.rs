@@ -60,11 +60,13 @@ pub enum MetricKind {
     DeliveredRatio,
     /// Time per iteration in ns, as imported from criterion (lower is better).
     NsPerIter,
+    /// Instructions per message counted by callgrind (lower is better; deterministic).
+    InstructionsPerMsg,
 }
 
 impl MetricKind {
     /// Every known metric.
-    pub const ALL: [MetricKind; 10] = [
+    pub const ALL: [MetricKind; 11] = [
         MetricKind::PublishesPerSec,
         MetricKind::DeliveriesPerSec,
         MetricKind::P50Ns,
@@ -75,6 +77,7 @@ impl MetricKind {
         MetricKind::PeakRssBytes,
         MetricKind::DeliveredRatio,
         MetricKind::NsPerIter,
+        MetricKind::InstructionsPerMsg,
     ];
 
     /// Canonical name (as used in policies and files).
@@ -90,6 +93,7 @@ impl MetricKind {
             MetricKind::PeakRssBytes => "peak_rss_bytes",
             MetricKind::DeliveredRatio => "delivered_ratio",
             MetricKind::NsPerIter => "ns_per_iter",
+            MetricKind::InstructionsPerMsg => "instructions_per_msg",
         }
     }
 
@@ -99,6 +103,7 @@ impl MetricKind {
             MetricKind::PublishesPerSec | MetricKind::DeliveriesPerSec => "1/s",
             MetricKind::PeakRssBytes => "bytes",
             MetricKind::DeliveredRatio => "ratio",
+            MetricKind::InstructionsPerMsg => "instr",
             _ => "ns",
         }
     }

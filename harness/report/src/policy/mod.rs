@@ -19,10 +19,11 @@
 //! kind = "acceptance"              # acceptance (>= threshold better) | regression (<= threshold worse)
 //! metric = "deliveries_per_sec"    # publishes_per_sec deliveries_per_sec p50_ns p95_ns p99_ns
 //!                                  # p999_ns cpu_ns peak_rss_bytes delivered_ratio ns_per_iter
+//!                                  # instructions_per_msg
 //! threshold_pct = 10.0             # >= 0; change of the metric value, oriented by direction
 //! noise_limit_pct = 10.0           # optional; default threshold_pct (0 disables the noise rule)
 //! scenarios = ["edge"]             # optional; steady burst_fanout lagged batched edge latency
-//!                                  # mixed_topic; empty = every scenario
+//!                                  # mixed_topic steady_batch metrics_hot; empty = every
 //! select = { fanout = [4], cap = [64] }   # optional param selectors on the candidate:
 //!                                  #   <param> = [v, ...]  value in list (numbers compare numerically)
 //!                                  #   <param>_min = 8     >= 8      <param>_max = 16   <= 16

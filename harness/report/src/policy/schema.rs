@@ -18,6 +18,8 @@ pub(crate) enum ScenarioName {
     Edge,
     Latency,
     MixedTopic,
+    SteadyBatch,
+    MetricsHot,
 }
 
 impl ScenarioName {
@@ -30,6 +32,8 @@ impl ScenarioName {
             ScenarioName::Edge => "edge",
             ScenarioName::Latency => "latency",
             ScenarioName::MixedTopic => "mixed_topic",
+            ScenarioName::SteadyBatch => "steady_batch",
+            ScenarioName::MetricsHot => "metrics_hot",
         }
     }
 }

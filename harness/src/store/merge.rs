@@ -1,0 +1,259 @@
+//! `ron-bench merge`: shard run files (`run --shard I/N`) -> one run file.
+//!
+//! Pure: takes the loaded files, returns the merged run or the reason it cannot be merged.
+//! Shards must come from the same matrix, the same builds (labels, features, revisions), the
+//! same source (git sha and dirty flag, Cargo.lock, rustc) and, unless allowed, the same kind
+//! of machine; every shard 1..=N exactly once. The merged cells are in the order an unsharded
+//! run writes them (matrix expansion order, builds innermost), so the merged file compares
+//! equal to a single run of the same matrix (up to timings and execution positions).
+
+use super::{RunFile, RUN_SCHEMA};
+use thiserror::Error;
+
+/// Why shards cannot be merged (exit 2). Each names the offending file.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum MergeError {
+    /// No files.
+    #[error("nothing to merge: give the shard run files (ron-bench run --shard I/N --out FILE)")]
+    Empty,
+    /// A file is not a shard.
+    #[error("{file} is not a shard run (it has no `shard`; write shards with `run --shard I/N`)")]
+    NotAShard {
+        /// The file.
+        file: String,
+    },
+    /// Shards of different splits.
+    #[error("{file} is shard {shard}, but {first} splits the matrix into {count}")]
+    CountMismatch {
+        /// The file.
+        file: String,
+        /// Its shard.
+        shard: String,
+        /// The first file.
+        first: String,
+        /// The first file's count.
+        count: u32,
+    },
+    /// The same shard twice.
+    #[error("shard {index} given twice: {a} and {b}")]
+    Duplicate {
+        /// Shard index.
+        index: u32,
+        /// First file.
+        a: String,
+        /// Second file.
+        b: String,
+    },
+    /// Shards missing.
+    #[error("missing shard(s) {missing:?} of {count}: a merged run must cover the whole matrix")]
+    Missing {
+        /// Missing indices.
+        missing: Vec<u32>,
+        /// N.
+        count: u32,
+    },
+    /// Different matrices, builds, sources or machines.
+    #[error("{file} differs from {first} in its {what}: {detail}; refusing to merge")]
+    Mismatch {
+        /// The file.
+        file: String,
+        /// The first file.
+        first: String,
+        /// `matrix`, `builds`, `source`, `machine class`, `executor`.
+        what: &'static str,
+        /// The differing values.
+        detail: String,
+    },
+}
+
+fn mismatch(file: &str, first: &str, what: &'static str, detail: String) -> MergeError {
+    MergeError::Mismatch {
+        file: file.into(),
+        first: first.into(),
+        what,
+        detail,
+    }
+}
+
+/// Checks `run` against the first shard.
+fn check_same(
+    (file, run): (&str, &RunFile),
+    (first, f): (&str, &RunFile),
+    allow_mixed: bool,
+) -> Result<Option<String>, MergeError> {
+    if run.matrix != f.matrix {
+        return Err(mismatch(
+            file,
+            first,
+            "matrix",
+            "scenarios, contenders, knobs, builds or sampling differ".into(),
+        ));
+    }
+    let builds = |r: &RunFile| {
+        r.builds
+            .iter()
+            .map(|b| {
+                (
+                    b.build.label.clone(),
+                    b.build.features.clone(),
+                    b.build.rev.clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    if builds(run) != builds(f) {
+        return Err(mismatch(
+            file,
+            first,
+            "builds",
+            format!("{:?} vs {:?}", builds(run), builds(f)),
+        ));
+    }
+    if run.executor != f.executor {
+        return Err(mismatch(
+            file,
+            first,
+            "executor",
+            format!("{} vs {}", run.executor, f.executor),
+        ));
+    }
+    let (a, b) = (&run.env, &f.env);
+    let source = |e: &super::Environment| {
+        (
+            e.git_sha.clone(),
+            e.git_dirty,
+            e.cargo_lock_sha256.clone(),
+            e.rustc.clone(),
+        )
+    };
+    if source(a) != source(b) {
+        return Err(mismatch(
+            file,
+            first,
+            "source",
+            format!(
+                "git {:?} dirty {:?} rustc {:?} vs git {:?} dirty {:?} rustc {:?} (or Cargo.lock)",
+                a.git_sha, a.git_dirty, a.rustc, b.git_sha, b.git_dirty, b.rustc
+            ),
+        ));
+    }
+    if !a.machine.same_kind(&b.machine) {
+        let detail = format!(
+            "{} ({} cores) vs {} ({} cores)",
+            a.machine.cpu_model.as_deref().unwrap_or("unknown cpu"),
+            a.machine.logical_cores,
+            b.machine.cpu_model.as_deref().unwrap_or("unknown cpu"),
+            b.machine.logical_cores
+        );
+        if !allow_mixed {
+            return Err(mismatch(
+                file,
+                first,
+                "machine class",
+                format!("{detail} (--allow-mixed-machines merges anyway, with a warning)"),
+            ));
+        }
+        return Ok(Some(format!(
+            "merged shards ran on different kinds of machine: {file} on {detail}; compare cells \
+             only within one parameter point (a shard keeps those together)"
+        )));
+    }
+    Ok(None)
+}
+
+/// Merges shard runs (`(file name, run)`), see the module docs.
+pub fn merge(shards: &[(String, RunFile)], allow_mixed: bool) -> Result<RunFile, MergeError> {
+    let (first_name, first) = shards.first().ok_or(MergeError::Empty)?;
+    let count = first
+        .shard
+        .ok_or_else(|| MergeError::NotAShard {
+            file: first_name.clone(),
+        })?
+        .count;
+    let mut seen: Vec<(u32, &str)> = Vec::new();
+    let mut warnings = first.warnings.clone();
+    for (name, run) in shards {
+        let s = run
+            .shard
+            .ok_or_else(|| MergeError::NotAShard { file: name.clone() })?;
+        if s.count != count {
+            return Err(MergeError::CountMismatch {
+                file: name.clone(),
+                shard: s.to_string(),
+                first: first_name.clone(),
+                count,
+            });
+        }
+        if let Some((_, other)) = seen.iter().find(|(i, _)| *i == s.index) {
+            return Err(MergeError::Duplicate {
+                index: s.index,
+                a: (*other).to_string(),
+                b: name.clone(),
+            });
+        }
+        seen.push((s.index, name));
+        if let Some(w) = check_same((name, run), (first_name, first), allow_mixed)? {
+            warnings.push(w);
+        }
+        for w in &run.warnings {
+            if !warnings.contains(w) {
+                warnings.push(w.clone());
+            }
+        }
+        let (a, b) = (&run.builds, &first.builds);
+        if a.iter()
+            .zip(b)
+            .any(|(x, y)| x.runner_sha256 != y.runner_sha256)
+        {
+            let w = format!("{name}: runner binaries differ from {first_name} (same builds and source; compiled separately)");
+            warnings.push(w);
+        }
+    }
+    let missing: Vec<u32> = (1..=count)
+        .filter(|i| !seen.iter().any(|(s, _)| s == i))
+        .collect();
+    if !missing.is_empty() {
+        return Err(MergeError::Missing { missing, count });
+    }
+    // Unsharded order: matrix expansion order of cells, builds innermost.
+    let order: Vec<String> = first.matrix.cells().into_iter().map(|c| c.id).collect();
+    let labels: Vec<&str> = first
+        .builds
+        .iter()
+        .map(|b| b.build.label.as_str())
+        .collect();
+    let key = |id: &str, build: &str| {
+        (
+            order.iter().position(|x| x == id).unwrap_or(usize::MAX),
+            labels
+                .iter()
+                .position(|x| *x == build)
+                .unwrap_or(usize::MAX),
+        )
+    };
+    let mut cells: Vec<_> = shards
+        .iter()
+        .flat_map(|(_, r)| r.cells.iter().cloned())
+        .collect();
+    cells.sort_by_key(|c| key(&c.id, &c.build));
+    let mut skipped: Vec<_> = shards
+        .iter()
+        .flat_map(|(_, r)| r.skipped.iter().cloned())
+        .collect();
+    skipped.sort_by_key(|s| key(&s.id, &s.build));
+    Ok(RunFile {
+        schema: RUN_SCHEMA.into(),
+        created_utc: shards
+            .iter()
+            .map(|(_, r)| r.created_utc.clone())
+            .min()
+            .unwrap_or_default(),
+        wall_ms: shards.iter().map(|(_, r)| r.wall_ms).max().unwrap_or(0),
+        cells,
+        skipped,
+        warnings,
+        shard: None,
+        merged_from: shards.iter().map(|(n, _)| n.clone()).collect(),
+        ..first.clone()
+    })
+}
