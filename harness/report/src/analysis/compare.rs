@@ -8,7 +8,7 @@ use super::model::Cell;
 use super::rank::{
     mann_whitney_u, min_attainable_p, normal_quantile, wilcoxon_signed_rank, RankTestResult,
 };
-use super::summary::{summarize, Summary};
+use super::summary::{median_in_place, summarize, Summary};
 
 /// Knobs of [`compare`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -41,8 +41,10 @@ pub enum MdeFormula {
     /// `(z_{1-a/2} + z_{1-b}) * CV_pooled * sqrt(1/n_base + 1/n_new)` (two independent samples;
     /// with `n` rounds per side this is the FIELD_NOTES rule `~3.96 * CV / sqrt(n)`).
     Unpaired,
-    /// `(z_{1-a/2} + z_{1-b}) * sd(ln(new_i / base_i)) / sqrt(n)` (paired rounds: the
-    /// round-to-round drift shared by both sides cancels).
+    /// `(z_{1-a/2} + z_{1-b}) * s / sqrt(n)` with `s = 1.4826 * MAD(ln(new_i / base_i))`
+    /// (paired rounds: the round-to-round drift shared by both sides cancels; the robust
+    /// scale matches the median-of-ratios estimate and ignores the occasional round where one
+    /// process landed in the VM's slow mode). Falls back to the sample sd when the MAD is 0.
     Paired,
 }
 
@@ -229,15 +231,17 @@ fn z_sum(cfg: &CompareConfig) -> f64 {
     za + zb
 }
 
-/// Sample sd of `ln(new_i / base_i)`; `None` unless all values are positive and n >= 2.
+/// Robust scale of `ln(new_i / base_i)`: `1.4826 * MAD`, or the sample sd when the MAD is 0;
+/// `None` unless all values are positive and n >= 2.
 fn paired_log_sd(base: &[f64], new: &[f64]) -> Option<f64> {
-    if base.len() != new.len() || base.len() < 2 {
-        return None;
+    let d = paired_log_ratios(base, new).filter(|d| d.len() >= 2)?;
+    let mut work = d.clone();
+    let med = median_in_place(&mut work)?;
+    let mut dev: Vec<f64> = d.iter().map(|x| (x - med).abs()).collect();
+    let mad = median_in_place(&mut dev)? * 1.4826;
+    if mad > 0.0 {
+        return Some(mad);
     }
-    if base.iter().chain(new).any(|v| *v <= 0.0) {
-        return None;
-    }
-    let d: Vec<f64> = base.iter().zip(new).map(|(b, n)| (n / b).ln()).collect();
     let mean = d.iter().sum::<f64>() / d.len() as f64;
     let var = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (d.len() - 1) as f64;
     Some(var.sqrt())

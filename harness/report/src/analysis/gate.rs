@@ -12,7 +12,7 @@
 //! 1. a side without data -> `Missing`; fewer than `min_rounds` rounds a side -> `Inconclusive`;
 //! 2. gain `< -t`, significant, and the whole CI on the worse side of 0 -> `Regressed`;
 //! 3. gain `> t`, significant, and the whole CI on the better side of 0 -> `Improved`;
-//! 4. noise too wide for the gate (`MDE > limit` or `CV > limit * cv_fraction`, where `limit`
+//! 4. noise too wide for the gate (`MDE > limit`, or for unpaired cells `CV > limit * cv_fraction`, where `limit`
 //!    is the rule's `noise_limit_pct` or else `t`; skipped when `limit` is 0) -> `Inconclusive`;
 //! 5. `t > 0` and the CI reaches beyond `-t` (a regression beyond tolerance cannot be ruled
 //!    out) -> `Inconclusive`;
@@ -311,7 +311,12 @@ fn too_noisy(c: &Comparison, rule: &Rule, cfg: &GateConfig) -> Option<String> {
     if let Some(mde) = c.mde_pct.filter(|m| *m > limit) {
         return Some(format!("noise too high: MDE {mde:.1}% > {limit}%"));
     }
-    if let Some(cv) = c.noise_floor_pct.filter(|cv| *cv > limit * cfg.cv_fraction) {
+    // The CV rule is for independent samples: with paired rounds the process-to-process
+    // spread both sides share cancels, and the paired MDE above already measures what is left.
+    if let Some(cv) = c
+        .noise_floor_pct
+        .filter(|cv| !c.paired && *cv > limit * cfg.cv_fraction)
+    {
         return Some(format!(
             "noise too high: CV {cv:.1}% > {:.1}% ({limit}% x {:.2})",
             limit * cfg.cv_fraction,
