@@ -90,6 +90,11 @@ pub struct Calibration {
     pub detection: Vec<DetectionPoint>,
     /// Detection per nominal slowdown, resampled trials.
     pub detection_resampled: Vec<DetectionPoint>,
+    /// Detection of an exact slowdown injected into the A/A trials' new side (the real noise
+    /// of this machine, a known effect): the gate's statistical power, independent of how well
+    /// the throttle spins land on the target. Resampled trials.
+    #[serde(default)]
+    pub detection_injected: Vec<DetectionPoint>,
     /// Wall time of the whole calibration.
     pub wall_ms: u64,
 }

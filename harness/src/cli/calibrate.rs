@@ -17,8 +17,8 @@ use crate::store::{now_utc, Machine, RunFile};
 use crate::{ContenderId, Scenario};
 use anyhow::{bail, Context};
 use ron_bench_report::analysis::{
-    detection_rate, evaluate, false_alarm_rate, AnalysisConfig, Cell as ACell, Check, GateKind,
-    MetricKind, Rule, Verdict,
+    detection_rate, evaluate, false_alarm_rate, inject_slowdown, AnalysisConfig, Cell as ACell,
+    Check, GateKind, MetricKind, Rule, Verdict,
 };
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -389,6 +389,7 @@ pub(super) fn calibrate(
     let mut aa_res: Vec<Vec<Verdict>> = Vec::new();
     let mut pw_ind: Vec<(f64, Verdict)> = Vec::new();
     let mut pw_res: Vec<(f64, Verdict)> = Vec::new();
+    let mut pw_inj: Vec<(f64, Verdict)> = Vec::new();
     let mut achieved: BTreeMap<(usize, usize), Vec<f64>> = BTreeMap::new();
     let mut executor = String::new();
     for k in 0..st.repeats {
@@ -429,12 +430,13 @@ pub(super) fn calibrate(
         let n = st.trial_rounds as usize;
         let rounds = data.iter().map(|d| d.1.len()).min().unwrap_or(0);
         let seed = analysis.seed ^ u64::from(k).wrapping_mul(0x9e37_79b9);
-        for (sets, aa, pw) in [
-            (blocks(rounds, n), &mut aa_ind, &mut pw_ind),
+        for (sets, aa, pw, inject) in [
+            (blocks(rounds, n), &mut aa_ind, &mut pw_ind, false),
             (
                 subsets(rounds, n, st.resampled, seed),
                 &mut aa_res,
                 &mut pw_res,
+                true,
             ),
         ] {
             for (t, idx) in sets.iter().enumerate() {
@@ -462,6 +464,14 @@ pub(super) fn calibrate(
                 let aa_cells = suite(&|ci| data[ci].2.clone(), "aa");
                 let e = evaluate(&aa_cells, &checks(aa_cells.len()), &analysis);
                 aa.push(e.verdicts.iter().map(|v| v.verdict).collect());
+                if inject {
+                    for x in &st.slowdowns {
+                        let slow: Vec<ACell> =
+                            aa_cells.iter().map(|c| inject_slowdown(c, *x)).collect();
+                        let e = evaluate(&slow, &checks(slow.len()), &analysis);
+                        pw_inj.extend(e.verdicts.iter().map(|v| (*x, v.verdict)));
+                    }
+                }
                 for (ti, (x, _, _)) in fits[0].targets.iter().enumerate() {
                     let slow_cells = suite(&|ci| data[ci].3[ti].clone(), &format!("slow{x}"));
                     let e = evaluate(&slow_cells, &checks(slow_cells.len()), &analysis);
@@ -490,6 +500,7 @@ pub(super) fn calibrate(
         false_alarm_resampled: false_alarm_rate(&aa_res),
         detection: detection_rate(&pw_ind),
         detection_resampled: detection_rate(&pw_res),
+        detection_injected: detection_rate(&pw_inj),
         wall_ms: started.elapsed().as_millis() as u64,
     };
     print_result(&cal);
@@ -532,6 +543,10 @@ fn print_result(c: &Calibration) {
     for (name, d) in [
         ("independent", &c.detection),
         ("resampled", &c.detection_resampled),
+        (
+            "exact slowdown injected into A/A data, resampled",
+            &c.detection_injected,
+        ),
     ] {
         for p in d {
             println!(
