@@ -147,10 +147,13 @@ fn critcmp_export_round_trips_and_critcmp_reads_it() {
     let ours = new.to_critcmp("new");
     for (id, b) in &theirs.benchmarks {
         if let Some(mine) = ours.benchmarks.get(id) {
-            assert_eq!(
-                mine.criterion_estimates_v1, b.criterion_estimates_v1,
-                "{id}"
+            // Compare numerically: whether the last bit of a parsed float matches depends on
+            // serde_json's `float_roundtrip` feature, which another workspace crate enables.
+            let (a, c) = (
+                serde_json::to_value(&mine.criterion_estimates_v1).unwrap(),
+                serde_json::to_value(&b.criterion_estimates_v1).unwrap(),
             );
+            assert!(json_approx_eq(&a, &c), "{id}: {a} vs {c}");
             assert_eq!(mine.fullname, b.fullname);
         }
     }
@@ -160,4 +163,27 @@ fn critcmp_export_round_trips_and_critcmp_reads_it() {
                 .benchmarks
                 .contains_key("bus_publish/steady/fanout_4")
     );
+}
+
+/// Structural JSON equality with numbers equal to a relative 1e-12.
+fn json_approx_eq(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (
+                x.as_f64().unwrap_or(f64::NAN),
+                y.as_f64().unwrap_or(f64::NAN),
+            );
+            (x - y).abs() <= 1e-12 * x.abs().max(y.abs()).max(1.0)
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_approx_eq(p, q))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_approx_eq(v, w)))
+        }
+        _ => a == b,
+    }
 }
