@@ -2,36 +2,12 @@
 //! no runner build) with tiny windows, so they are fast and assert behaviour, never timings.
 #![forbid(unsafe_code)]
 
+mod common;
+
 use assert_cmd::Command;
+use common::bench;
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
-
-const KNOB_VARS: [&str; 9] = [
-    "RON_BENCH_BURST",
-    "RON_BURST",
-    "BURST",
-    "RON_BENCH_FANOUT",
-    "FANOUT",
-    "RON_BENCH_CAP",
-    "RON_CAP",
-    "CAP",
-    "RON_BENCH_PUB_YIELD",
-];
-
-/// `ron-bench` with a clean environment rooted at `ws` (a temp dir).
-fn bench(ws: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ron-bench"));
-    for v in KNOB_VARS {
-        c.env_remove(v);
-    }
-    c.env_remove("RON_TLS_FLUSH_THRESHOLD")
-        .env_remove("RON_BASELINE_DIR")
-        .env("RON_BENCH_WORKSPACE", ws)
-        .env("RON_BENCH_MOCK", "1")
-        .env("CI", "true")
-        .current_dir(ws);
-    c
-}
 
 /// A tiny mock run.
 fn tiny_run(ws: &Path) -> Command {
@@ -479,7 +455,7 @@ fn ctrl_c_discards_partial_results() {
     use std::process::Stdio;
     let ws = tempfile::tempdir().unwrap();
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ron-bench"));
-    for v in KNOB_VARS {
+    for v in common::CLEARED {
         cmd.env_remove(v);
     }
     let mut child = cmd

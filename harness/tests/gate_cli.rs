@@ -3,38 +3,11 @@
 //! build). Asserts exit codes and outputs, never timings.
 #![forbid(unsafe_code)]
 
-use assert_cmd::Command;
+mod common;
+
+use common::bench;
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
-
-/// `ron-bench` rooted at `ws` with the mock executor and a clean environment.
-fn bench(ws: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ron-bench"));
-    for v in [
-        "RON_BENCH_BURST",
-        "RON_BURST",
-        "BURST",
-        "RON_BENCH_FANOUT",
-        "FANOUT",
-        "RON_BENCH_CAP",
-        "RON_CAP",
-        "CAP",
-        "RON_BENCH_PUB_YIELD",
-        "RON_TLS_FLUSH_THRESHOLD",
-        "RON_BASELINE_DIR",
-        "RON_BENCH_MOCK_SLOWDOWN_PCT",
-        "RON_BENCH_MOCK_SLOW",
-        "CRITERION_HOME",
-        "CARGO_TARGET_DIR",
-    ] {
-        c.env_remove(v);
-    }
-    c.env("RON_BENCH_WORKSPACE", ws)
-        .env("RON_BENCH_MOCK", "1")
-        .env("CI", "true")
-        .current_dir(ws);
-    c
-}
 
 /// A small mock run (steady + burst_fanout, ron-bus and tokio, 6 rounds) written to `out`.
 fn mock_run(ws: &Path, out: &Path, slowdown: Option<&str>) {

@@ -3,44 +3,12 @@
 //! and the scripts the workflows call. Behaviour only, never timings.
 #![forbid(unsafe_code)]
 
+mod common;
+
 use assert_cmd::Command;
+use common::{bench, repo};
 use predicates::prelude::*;
-use std::path::{Path, PathBuf};
-
-const CLEARED: [&str; 13] = [
-    "RON_BENCH_BURST",
-    "RON_BURST",
-    "BURST",
-    "RON_BENCH_FANOUT",
-    "FANOUT",
-    "RON_BENCH_CAP",
-    "RON_CAP",
-    "CAP",
-    "RON_BENCH_PUB_YIELD",
-    "RON_TLS_FLUSH_THRESHOLD",
-    "RON_BASELINE_DIR",
-    "RON_BENCH_MOCK_SLOWDOWN_PCT",
-    "RON_BENCH_MOCK_SLOW",
-];
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn bench(ws: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ron-bench"));
-    for v in CLEARED {
-        c.env_remove(v);
-    }
-    c.env("RON_BENCH_WORKSPACE", ws)
-        .env("RON_BENCH_MOCK", "1")
-        .env("CI", "true")
-        .current_dir(ws);
-    c
-}
+use std::path::Path;
 
 fn git(ws: &Path, args: &[&str]) -> String {
     let out = std::process::Command::new("git")
@@ -399,7 +367,7 @@ fn instruction_mode_without_valgrind_names_the_package() {
 fn script(ws: &Path, name: &str) -> Command {
     let mut c = Command::new("bash");
     c.arg(repo().join("scripts").join(name));
-    for v in CLEARED {
+    for v in common::CLEARED {
         c.env_remove(v);
     }
     for v in [
