@@ -60,18 +60,32 @@ impl Contender for RonBus {
     type Tx = RonTx;
     type Rx = RonRx;
     fn channel(cap: usize, fanout: usize) -> (RonTx, Vec<RonRx>) {
-        let bus = Bus::new(cap.max(1));
+        let bus = new_bus(cap, fanout);
         let rxs = (0..fanout).map(|_| RonRx(bus.subscribe())).collect();
         (RonTx(bus), rxs)
     }
     #[cfg(feature = "bus_interest")]
     fn channel_with_interest(cap: usize, fanout: usize, mask: u64) -> (RonTx, Vec<RonRx>) {
-        let bus = Bus::new(cap.max(1));
+        let bus = new_bus(cap, fanout);
         let rxs = (0..fanout)
             .map(|_| RonRx(bus.subscribe_with_interest(mask)))
             .collect();
         (RonTx(bus), rxs)
     }
+}
+
+/// The bus under test. With `bus_autotune_cap` the bus picks its own capacity for the
+/// subscriber count (`Bus::with_autotuned_capacity`) and the cell's `cap` is ignored: that is
+/// the feature being measured (MOG A3 compares it with the best fixed capacity).
+#[cfg(feature = "bus_autotune_cap")]
+fn new_bus(_cap: usize, fanout: usize) -> Bus<Msg> {
+    Bus::with_autotuned_capacity(fanout)
+}
+
+/// The bus under test (see the `bus_autotune_cap` variant).
+#[cfg(not(feature = "bus_autotune_cap"))]
+fn new_bus(cap: usize, _fanout: usize) -> Bus<Msg> {
+    Bus::new(cap.max(1))
 }
 
 static THROTTLE_SPINS: AtomicU64 = AtomicU64::new(0);
