@@ -107,10 +107,10 @@ pub trait Contender: 'static {
     }
 }
 
-/// The ron-bus feature flags this build was compiled with, joined by `+` (`default` when
-/// none): benchmark ids carry it so runs of different builds never collide.
-pub fn features_label() -> String {
-    let on: Vec<&str> = [
+/// The ron-bus feature flags compiled into this build (every build that forwards features to
+/// this crate, such as the ron-bench runner, sees the same set).
+pub fn compiled_features() -> Vec<&'static str> {
+    [
         ("bus_edge_notify", cfg!(feature = "bus_edge_notify")),
         ("bus_batch", cfg!(feature = "bus_batch")),
         ("bus_autotune_cap", cfg!(feature = "bus_autotune_cap")),
@@ -123,7 +123,13 @@ pub fn features_label() -> String {
     .iter()
     .filter(|(_, on)| *on)
     .map(|(name, _)| *name)
-    .collect();
+    .collect()
+}
+
+/// [`compiled_features`] joined by `+` (`default` when none): benchmark ids carry it so runs
+/// of different builds never collide.
+pub fn features_label() -> String {
+    let on = compiled_features();
     if on.is_empty() {
         "default".to_string()
     } else {

@@ -9,15 +9,12 @@
 //! is not run. Leading `VAR=value` words become environment variables.
 #![forbid(unsafe_code)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("harness/ has a parent")
-        .to_path_buf()
-}
+use common::repo;
+
+use std::path::Path;
+use std::process::{Command, Output};
 
 /// One runnable line of the README.
 #[derive(Debug, Clone, PartialEq)]
@@ -166,21 +163,6 @@ fn examples() -> Vec<Example> {
         .collect()
 }
 
-const CLEARED: [&str; 12] = [
-    "RON_BENCH_BURST",
-    "RON_BURST",
-    "BURST",
-    "RON_BENCH_FANOUT",
-    "FANOUT",
-    "RON_BENCH_CAP",
-    "RON_CAP",
-    "CAP",
-    "RON_BENCH_PUB_YIELD",
-    "RON_TLS_FLUSH_THRESHOLD",
-    "RON_BASELINE_DIR",
-    "RON_BENCH_MOCK_SLOWDOWN_PCT",
-];
-
 fn git(ws: &Path, args: &[&str]) {
     let out = Command::new("git")
         .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
@@ -232,7 +214,7 @@ fn run(ex: &Example, ws: &Path) -> Output {
             c
         }
     };
-    for v in CLEARED {
+    for v in common::CLEARED {
         c.env_remove(v);
     }
     c.env("RON_BENCH_WORKSPACE", ws)

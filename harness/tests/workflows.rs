@@ -11,16 +11,13 @@
 //! * when `actionlint` is on PATH it must pass too.
 #![forbid(unsafe_code)]
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::repo;
+
+use std::path::PathBuf;
 use std::process::Command;
 use yaml_rust2::{Yaml, YamlLoader};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("harness/ has a parent")
-        .to_path_buf()
-}
 
 fn workflows() -> Vec<(String, Yaml)> {
     let dir = repo().join(".github/workflows");

@@ -263,21 +263,11 @@ impl Line {
     }
 }
 
-/// Features compiled into this runner build.
+/// Features compiled into this runner build (forwarded to ron-comparables, which lists them).
 pub fn compiled_features() -> Vec<String> {
-    let all = [
-        ("bus_edge_notify", cfg!(feature = "bus_edge_notify")),
-        ("bus_batch", cfg!(feature = "bus_batch")),
-        ("bus_autotune_cap", cfg!(feature = "bus_autotune_cap")),
-        ("metrics_buf", cfg!(feature = "metrics_buf")),
-        ("bus_soa", cfg!(feature = "bus_soa")),
-        ("bus_interest", cfg!(feature = "bus_interest")),
-        ("bus_coalesce", cfg!(feature = "bus_coalesce")),
-        ("local_dispatch", cfg!(feature = "local_dispatch")),
-    ];
-    all.iter()
-        .filter(|(_, on)| *on)
-        .map(|(n, _)| n.to_string())
+    ron_comparables::compiled_features()
+        .into_iter()
+        .map(String::from)
         .collect()
 }
 

@@ -143,29 +143,8 @@ impl Plan {
     /// the process runs (see [`interleave`]).
     pub fn new(matrix: Matrix, cores: usize) -> Plan {
         let cells = matrix.cells();
-        let mut runnable = Vec::new();
-        let mut skipped = Vec::new();
-        for job in matrix.jobs(&cells) {
-            let cell = &cells[job.cell];
-            let build = &matrix.builds[job.build];
-            match skip_reason(cell, build) {
-                None => runnable.push(job),
-                Some(reason) => skipped.push(SkippedCell {
-                    id: cell.id.clone(),
-                    build: build.label.clone(),
-                    reason,
-                }),
-            }
-        }
-        let order = interleave(&runnable, matrix.sampling.rounds);
-        Plan {
-            matrix,
-            cells,
-            runnable,
-            skipped,
-            order,
-            cores,
-        }
+        let jobs = matrix.jobs(&cells);
+        Plan::from_jobs(matrix, cells, jobs, cores)
     }
 
     /// Estimated wall time of the process runs, in ms (builds not included).

@@ -55,6 +55,33 @@ pub use health::{
 use prometheus::Registry;
 use std::sync::OnceLock;
 
+/// Every family name the contract fixes (ARCHITECTURE section 5, seed 003): the bus families,
+/// the golden families and the PQ/ZK placeholders. Tests check the registry and a real scrape
+/// against this list.
+pub const CONTRACT_FAMILIES: [&str; 21] = [
+    "bus_published_total",
+    "bus_no_receivers_total",
+    "bus_receiver_lag_total",
+    "bus_notify_sends_total",
+    "bus_notify_suppressed_total",
+    "bus_batch_publish_total",
+    "bus_batch_len_histogram",
+    "bus_metrics_tls_flush_total",
+    "bus_metrics_tls_threshold",
+    "bus_autotune_warn_total",
+    "bus_cap_selected",
+    "bus_interest_skips_total",
+    "service_restarts_total",
+    "request_latency_seconds",
+    "amnesia_mode",
+    "exposition_latency_seconds",
+    "rejected_total",
+    "pq_kex_failures_total",
+    "pq_verify_failures_total",
+    "zk_verify_failures_total",
+    "zk_proof_latency_seconds",
+];
+
 /// The process-wide registry every family of this crate is registered in.
 pub fn registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
@@ -121,29 +148,7 @@ mod tests {
             .iter()
             .map(|f| f.name().to_owned())
             .collect();
-        for want in [
-            "bus_published_total",
-            "bus_no_receivers_total",
-            "bus_receiver_lag_total",
-            "bus_notify_sends_total",
-            "bus_notify_suppressed_total",
-            "bus_batch_publish_total",
-            "bus_batch_len_histogram",
-            "bus_metrics_tls_flush_total",
-            "bus_metrics_tls_threshold",
-            "bus_autotune_warn_total",
-            "bus_cap_selected",
-            "bus_interest_skips_total",
-            "service_restarts_total",
-            "request_latency_seconds",
-            "amnesia_mode",
-            "exposition_latency_seconds",
-            "rejected_total",
-            "pq_kex_failures_total",
-            "pq_verify_failures_total",
-            "zk_verify_failures_total",
-            "zk_proof_latency_seconds",
-        ] {
+        for want in CONTRACT_FAMILIES {
             assert!(
                 names.iter().any(|n| n == want),
                 "{want} missing from {names:?}"

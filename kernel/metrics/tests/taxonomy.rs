@@ -76,29 +76,7 @@ async fn suffixes_base_labels_and_required_families() {
         }
     }
 
-    for want in [
-        "bus_published_total",
-        "bus_no_receivers_total",
-        "bus_receiver_lag_total",
-        "bus_notify_sends_total",
-        "bus_notify_suppressed_total",
-        "bus_batch_publish_total",
-        "bus_batch_len_histogram",
-        "bus_metrics_tls_flush_total",
-        "bus_metrics_tls_threshold",
-        "bus_autotune_warn_total",
-        "bus_cap_selected",
-        "bus_interest_skips_total",
-        "service_restarts_total",
-        "request_latency_seconds",
-        "amnesia_mode",
-        "exposition_latency_seconds",
-        "rejected_total",
-        "pq_kex_failures_total",
-        "pq_verify_failures_total",
-        "zk_verify_failures_total",
-        "zk_proof_latency_seconds",
-    ] {
+    for want in ron_metrics::CONTRACT_FAMILIES {
         assert!(fams.contains_key(want), "{want} missing from /metrics");
     }
 
