@@ -299,13 +299,14 @@ impl<T: Clone + Send + Sync + 'static> Bus<T> {
     /// least every `cfg.bound` while messages wait (a ticker thread per bus).
     #[cfg(feature = "bus_coalesce")]
     pub fn with_coalesce(capacity: usize, cfg: CoalesceConfig) -> Self {
+        let coalescer = coalesce::Coalescer::new(cfg);
+        let bound = coalescer.cfg.bound; // already clamped to a sane minimum
         let notifier = Notifier {
-            coalesce: Some(coalesce::Coalescer::new(cfg)),
+            coalesce: Some(coalescer),
             ..Notifier::default()
         };
         let bus = Self::build(capacity, notifier);
         let weak = StdArc::downgrade(&bus.shared.notifier);
-        let bound = cfg.bound.max(std::time::Duration::from_micros(50));
         std::thread::Builder::new()
             .name("ron-bus-coalesce".into())
             .spawn(move || coalesce_ticker(weak, bound))
