@@ -308,6 +308,80 @@ pub fn steady<C: Contender>(subs: usize, cap: usize, messages: u64) -> Sample {
     }
 }
 
+/// `delivery`: the receive path without the scheduler. One thread publishes a burst of
+/// `burst` messages to `fanout` receivers (capacity `cap >= burst`, so nothing is lost), then
+/// drains each receiver with `try_recv` until it is empty. Only the drains are timed (and, under
+/// callgrind, counted: see [`timed_drain`]), so `elapsed_ns / delivered` is the cost of one
+/// delivery; the publishes are set-up.
+pub fn delivery<C: Contender>(p: BurstParams) -> Sample {
+    let (mut tx, mut rxs) = C::channel(p.cap.max(p.burst as usize), p.fanout);
+    let mut subs = vec![SubCounts::default(); p.fanout];
+    let mut elapsed_ns = 0u64;
+    for unit in 0..p.bursts {
+        for i in 0..p.burst {
+            tx.try_publish(Msg {
+                seq: unit.wrapping_mul(p.burst).wrapping_add(i),
+                sent_ns: 0,
+            });
+        }
+        elapsed_ns = elapsed_ns.saturating_add(timed_drain(&mut rxs, &mut subs));
+    }
+    Sample {
+        elapsed_ns,
+        published: p.bursts * p.burst,
+        subs,
+    }
+}
+
+/// `lag_recover`: the lag path without the scheduler. One receiver on a ring of capacity
+/// `cap` falls behind by `burst` messages beyond it each unit (the publisher sends
+/// `cap + burst`), then receives `Lagged(burst)` and drains the `cap` retained messages.
+/// Only the receive side is timed (see [`timed_drain`]). Lossy contenders only: a queue would
+/// drop at the sender instead and never report a lag.
+pub fn lag_recover<C: Contender>(p: BurstParams) -> Sample {
+    let cap = p.cap.max(1);
+    let (mut tx, mut rxs) = C::channel(cap, 1);
+    let mut subs = vec![SubCounts::default(); 1];
+    let mut elapsed_ns = 0u64;
+    let per_unit = cap as u64 + p.burst;
+    for unit in 0..p.bursts {
+        for i in 0..per_unit {
+            tx.try_publish(Msg {
+                seq: unit.wrapping_mul(per_unit).wrapping_add(i),
+                sent_ns: 0,
+            });
+        }
+        elapsed_ns = elapsed_ns.saturating_add(timed_drain(&mut rxs, &mut subs));
+    }
+    Sample {
+        elapsed_ns,
+        published: p.bursts * per_unit,
+        subs,
+    }
+}
+
+/// Drains every receiver with `try_recv` until it is empty, counting into `subs`; returns the
+/// wall time of the drains. Never inlined: `ron-bench --measure instructions` counts
+/// instructions inside this symbol only for the `delivery` and `lag_recover` scenarios, so
+/// the count isolates the receive path from the publishes that set it up.
+#[inline(never)]
+pub fn timed_drain<R: Subscriber>(rxs: &mut [R], subs: &mut [SubCounts]) -> u64 {
+    let start = Instant::now();
+    for (rx, c) in rxs.iter_mut().zip(subs.iter_mut()) {
+        loop {
+            match rx.try_recv() {
+                Recv::Msg(m) => {
+                    std::hint::black_box(m);
+                    c.delivered += 1;
+                }
+                Recv::Lagged(n) => c.lagged += n,
+                Recv::Empty | Recv::Closed => break,
+            }
+        }
+    }
+    duration_ns(start.elapsed())
+}
+
 /// Latency percentiles of one `latency` run, in nanoseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct LatencyNs {

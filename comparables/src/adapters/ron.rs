@@ -19,6 +19,7 @@ pub struct RonRx(Receiver<Msg>);
 impl Publisher for RonTx {
     #[inline]
     fn publish(&mut self, msg: Msg) -> usize {
+        crate::inject::spin(crate::inject::PUBLISH_SPINS);
         self.0.publish(msg)
     }
     #[cfg(feature = "bus_batch")]
@@ -35,7 +36,10 @@ impl Subscriber for RonRx {
     #[inline]
     fn recv(&mut self) -> Recv {
         match self.0.blocking_recv() {
-            Ok(m) => Recv::Msg(m),
+            Ok(m) => {
+                crate::inject::spin(crate::inject::DELIVER_SPINS);
+                Recv::Msg(m)
+            }
             Err(ron_bus::RecvError::Lagged(n)) => Recv::Lagged(n),
             Err(ron_bus::RecvError::Closed) => Recv::Closed,
         }
@@ -43,7 +47,10 @@ impl Subscriber for RonRx {
     #[inline]
     fn try_recv(&mut self) -> Recv {
         match self.0.try_recv() {
-            Ok(m) => Recv::Msg(m),
+            Ok(m) => {
+                crate::inject::spin(crate::inject::DELIVER_SPINS);
+                Recv::Msg(m)
+            }
             Err(TryRecvError::Lagged(n)) => Recv::Lagged(n),
             Err(TryRecvError::Empty) => Recv::Empty,
             Err(TryRecvError::Closed) => Recv::Closed,

@@ -49,7 +49,8 @@ fn main() {
     let before = counters_now();
     let cpu_before = procfs::cpu_time_ns().unwrap_or(0);
     let start = Instant::now();
-    take_samples(&mut workload, units, req.samples, |s| {
+    let on_cpu = !req.scenario.uses_threads() && req.units.is_none();
+    take_samples(&mut workload, units, req.samples, on_cpu, |s| {
         emit(&Line::Sample(s))
     });
     let wall_ns = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);

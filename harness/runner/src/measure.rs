@@ -53,6 +53,7 @@ pub fn sample_line(index: u32, m: &Measured) -> SampleLine {
         subscribers: m.sample.subs.len() as u64,
         accounting_ok: m.sample.accounting_holds(),
         latency: m.latency,
+        on_cpu_ppm: None,
     }
 }
 
@@ -67,16 +68,29 @@ pub fn measured_call<W: Workload>(w: &mut W, units: u64) -> Measured {
     w.run(units)
 }
 
-/// Takes `samples` samples of `units` each, handing each to `emit` as it completes.
+/// Takes `samples` samples of `units` each, handing each to `emit` as it completes. With
+/// `on_cpu` (single-thread workloads), each sample also records the share of its wall time
+/// this thread spent on a CPU (see `SampleLine::on_cpu_ppm`).
 pub fn take_samples<W: Workload>(
     w: &mut W,
     units: u64,
     samples: u32,
+    on_cpu: bool,
     mut emit: impl FnMut(SampleLine),
 ) {
     for i in 0..samples {
+        let before = on_cpu
+            .then(crate::procfs::thread_cpu_ns)
+            .flatten()
+            .map(|cpu| (cpu, Instant::now()));
         let m = measured_call(w, units);
-        emit(sample_line(i, &m));
+        let mut line = sample_line(i, &m);
+        if let (Some((cpu0, t0)), Some(cpu1)) = (before, crate::procfs::thread_cpu_ns()) {
+            let wall = t0.elapsed().as_nanos().max(1);
+            let ppm = u128::from(cpu1.saturating_sub(cpu0)) * 1_000_000 / wall;
+            line.on_cpu_ppm = Some(ppm.min(1_000_000) as u32);
+        }
+        emit(line);
     }
 }
 
@@ -149,7 +163,7 @@ mod tests {
         let mut m = mock(100);
         m.lose_every = 4;
         let mut got = Vec::new();
-        take_samples(&mut m, 8, 3, |s| got.push(s));
+        take_samples(&mut m, 8, 3, false, |s| got.push(s));
         assert_eq!(got.len(), 3);
         for (i, s) in got.iter().enumerate() {
             assert_eq!(s.index as usize, i);

@@ -11,6 +11,18 @@ pub fn cpu_time_ns() -> Option<u64> {
     parse_stat_cpu_ns(&std::fs::read_to_string("/proc/self/stat").ok()?)
 }
 
+/// Time the calling thread has spent on a CPU, in ns (`/proc/thread-self/schedstat`, first
+/// field: the scheduler's `sum_exec_runtime`, nanosecond resolution). Time the thread waited
+/// while other work ran on its core is not in it.
+pub fn thread_cpu_ns() -> Option<u64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// Peak resident set size (`VmHWM`) in bytes.
 pub fn peak_rss_bytes() -> Option<u64> {
     parse_status_hwm(&std::fs::read_to_string("/proc/self/status").ok()?)

@@ -182,6 +182,25 @@ pub struct SampleLine {
     /// Latency percentiles (latency scenario only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency: Option<LatencyNs>,
+    /// Single-thread scenarios: the share of the sample's wall time the measuring thread
+    /// was on a CPU, in parts per million (thread CPU time / wall time). `ron-bench` scales
+    /// `elapsed_ns` by it, so time the thread lost to other work on the machine is not
+    /// counted as the code's cost. Absent from older runners and threaded scenarios.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_cpu_ppm: Option<u32>,
+}
+
+impl SampleLine {
+    /// `elapsed_ns` scaled to the time the thread was on a CPU (unchanged without
+    /// `on_cpu_ppm`).
+    pub fn on_cpu_elapsed_ns(&self) -> u64 {
+        match self.on_cpu_ppm {
+            Some(ppm) => {
+                (u128::from(self.elapsed_ns) * u128::from(ppm.min(1_000_000)) / 1_000_000) as u64
+            }
+            None => self.elapsed_ns,
+        }
+    }
 }
 
 /// Bus counter deltas over the sampling phase (mirror of `ron_metrics::BusSnapshot`).

@@ -35,11 +35,19 @@ pub enum Scenario {
     /// ron-metrics' shared counter, or its per-thread buffer with `metrics_buf`. Single
     /// thread, `ron-bus` only.
     MetricsHot,
+    /// The receive path alone, single thread: publish a burst of `burst` to `fanout`
+    /// receivers, then drain each with `try_recv`; only the drains are timed and counted
+    /// (`ron_comparables::workloads::delivery`). Deliveries/s is the cost of one delivery.
+    Delivery,
+    /// The lag path alone, single thread: one receiver falls `burst` messages behind a ring of
+    /// `cap`, gets `Lagged(burst)` and drains what is retained; only the receive side is timed
+    /// (`ron_comparables::workloads::lag_recover`). Lossy contenders only.
+    LagRecover,
 }
 
 impl Scenario {
     /// Every scenario, in matrix expansion order.
-    pub const ALL: [Scenario; 9] = [
+    pub const ALL: [Scenario; 11] = [
         Scenario::Steady,
         Scenario::BurstFanout,
         Scenario::Lagged,
@@ -49,6 +57,8 @@ impl Scenario {
         Scenario::MixedTopic,
         Scenario::SteadyBatch,
         Scenario::MetricsHot,
+        Scenario::Delivery,
+        Scenario::LagRecover,
     ];
 
     /// The stable name used on the command line, in cell ids and in files.
@@ -63,6 +73,8 @@ impl Scenario {
             Scenario::MixedTopic => "mixed_topic",
             Scenario::SteadyBatch => "steady_batch",
             Scenario::MetricsHot => "metrics_hot",
+            Scenario::Delivery => "delivery",
+            Scenario::LagRecover => "lag_recover",
         }
     }
 
@@ -121,8 +133,22 @@ impl Scenario {
     pub fn uses_threads(self) -> bool {
         !matches!(
             self,
-            Scenario::Steady | Scenario::SteadyBatch | Scenario::MetricsHot
+            Scenario::Steady
+                | Scenario::SteadyBatch
+                | Scenario::MetricsHot
+                | Scenario::Delivery
+                | Scenario::LagRecover
         )
+    }
+
+    /// The function whose instructions `--measure instructions` counts (a callgrind
+    /// `--toggle-collect` pattern): the whole sampled call, or for the receive-path scenarios
+    /// only the drains, so the count is not diluted by the publishes that set them up.
+    pub fn measured_symbol(self) -> &'static str {
+        match self {
+            Scenario::Delivery | Scenario::LagRecover => "*workloads::timed_drain*",
+            _ => crate::measure::MEASURED_SYMBOL,
+        }
     }
 }
 

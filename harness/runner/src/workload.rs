@@ -54,6 +54,12 @@ impl CellWorkload {
                 req.contender
             ));
         }
+        if req.scenario == Scenario::LagRecover && !req.contender.lossy() {
+            return Err(format!(
+                "scenario `lag_recover` measures the lag path: `{}` is not lossy (a full queue drops at the sender, no receiver ever lags)",
+                req.contender
+            ));
+        }
         if req.contender == ContenderId::Throttled {
             ron_comparables::adapters::set_throttle_spins(req.throttle_spins);
         }
@@ -115,6 +121,8 @@ impl Visit for Call<'_> {
             Scenario::MixedTopic => plain(workloads::mixed_topic::<C>(p)),
             Scenario::SteadyBatch => plain(steady_batch::<C>(p)),
             Scenario::MetricsHot => plain(metrics_hot(self.units)),
+            Scenario::Delivery => plain(workloads::delivery::<C>(p)),
+            Scenario::LagRecover => plain(workloads::lag_recover::<C>(p)),
         }
     }
 }

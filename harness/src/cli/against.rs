@@ -1,26 +1,189 @@
-//! `ron-bench gate --against REV`: same-run A/B of the working tree against a git revision.
+//! `ron-bench gate` against a git revision: same-run A/B of the working tree against a base.
 //!
-//! 1. Resolve REV in the workspace's repository; an unknown revision, or one without the
+//! 1. Config ([`RevisionGate::new`]): the base (`--against REV`, else [`base::choose`]), the
+//!    policy (default `change`), sampling, the [`Schedule`] of looks, and whether instruction
+//!    counts can be taken (valgrind on PATH). An unknown revision, or one without the
 //!    harness, is a usage error (exit 2) before anything is built.
-//! 2. Derive the jobs ([`revision_jobs`]): every baseline-kind gate of the policy (default
-//!    `revision`) measures its cells in a `base@<sha>` build (compiled from a git worktree,
-//!    cached by sha + features) and in the working tree's build with the same features.
-//! 3. Measure both sides in one run, interleaved round by round (A B B A ...).
-//! 4. Split the run into base and head ([`split_revision`]), evaluate the policy with the
-//!    base as a baseline whose rounds pair with the head's, and write the usual reports.
+//! 2. Instruction counts (`I-*` gates, when valgrind is there): one short run of both sides
+//!    under callgrind; deterministic, so [`COUNT_ROUNDS`] rounds decide them.
+//! 3. Time, in looks ([`sequential`]): every other gate's cells in a `base@<sha>` build and
+//!    the working tree's, interleaved round by round (A B B A ...); after each look the
+//!    undecided checks get the next look, until decided or the budget is spent.
+//! 4. Split each run into base and head ([`split_revision`]), evaluate with the base as a
+//!    baseline whose rounds pair with the head's, write the usual reports.
 //!
 //! A dirty working tree is measured as it is; the report says so.
 
 use super::args::GateArgs;
-use super::gate::{defaults, finish, measure_jobs, sampling};
+use super::gate::{defaults, finish, sampling};
 use super::output::{analysis_config, load_run_arg, today};
+use super::run::measure;
 use super::Outcome;
-use crate::gate::{analyze, revision_jobs, split_revision, Inputs, PolicyChoice};
+use crate::gate::base::{self, BaseChoice};
+use crate::gate::sequential::{self, Schedule, Stop};
+use crate::gate::{analyze, revision_jobs, split_revision, Analysis, Defaults, Inputs, Jobs};
+use crate::gate::{describe_machine, PolicyChoice};
 use crate::runner::revision::{self, Revision};
-use crate::spec::features;
+use crate::runner::Plan;
+use crate::spec::{features, Build, Measure, Sampling};
+use crate::store::fingerprint::available_cores;
+use crate::store::RunFile;
 use anyhow::{bail, Context};
+use ron_bench_report::analysis::MetricKind;
+use ron_bench_report::policy::Policy;
 use std::path::Path;
 use std::time::Instant;
+
+/// Rounds of the instruction-count run: counts are deterministic, so three identical rounds
+/// make an exact comparison (`Comparison::exact`).
+pub const COUNT_ROUNDS: u32 = 3;
+
+/// The variable that makes a missing valgrind an error instead of a skipped check (CI sets it).
+pub const REQUIRE_VALGRIND: &str = "RON_BENCH_REQUIRE_VALGRIND";
+
+/// Everything a revision gate needs, validated once.
+pub(super) struct RevisionGate {
+    policy: Policy,
+    rev: Revision,
+    /// Why this base (`--against` as given, or the default rule's reason).
+    why: String,
+    dirty: bool,
+    sampling: Sampling,
+    schedule: Schedule,
+    /// `None` when instruction counts are taken; else why not.
+    counts_off: Option<String>,
+    defaults: Defaults,
+    base_cfg: super::config::RunConfig,
+    extra: Vec<Build>,
+    label: String,
+}
+
+impl RevisionGate {
+    pub(super) fn new(
+        args: &GateArgs,
+        env: &dyn Fn(&str) -> Option<String>,
+        ws: &Path,
+    ) -> anyhow::Result<RevisionGate> {
+        let choice = match &args.against {
+            Some(given) => BaseChoice {
+                rev: given.clone(),
+                reason: format!("--against {given}"),
+            },
+            None => base::facts(ws)
+                .map(|f| base::choose(&f))
+                .context("`ron-bench gate` compares the working tree with a git base, but the workspace is not a git work tree (pass --baseline NAME, or --policy features for the same-tree feature A/B)")?,
+        };
+        let instructions = args.measure.as_deref() == Some("instructions");
+        let default = if instructions { "instructions" } else { "change" };
+        let policy = PolicyChoice::parse(args.policy.as_deref().unwrap_or(default))
+            .load()
+            .context("--policy")?;
+        let rev = revision::resolve(ws, &choice.rev).context("--against")?;
+        let mock = env("RON_BENCH_MOCK").is_some_and(|v| v == "1");
+        let counts_off = counts_off(mock);
+        if counts_off.is_some() && env(REQUIRE_VALGRIND).is_some_and(|v| v == "1") {
+            bail!(
+                "{REQUIRE_VALGRIND}=1 but valgrind is not on PATH: install the `valgrind` package \
+                 (the instruction-count checks of the gate need it)"
+            );
+        }
+        let (base_cfg, defaults) = defaults(args, env, ws)?;
+        let budget_s = args.budget.unwrap_or(if args.quick { 60 } else { 150 });
+        Ok(RevisionGate {
+            policy,
+            why: choice.reason,
+            dirty: revision::dirty(ws),
+            sampling: sampling(args)?,
+            schedule: Schedule {
+                budget_ms: budget_s * 1000,
+                max_looks: args.max_looks.unwrap_or(5),
+                first_rounds: args.rounds.unwrap_or(12),
+                min_rounds: 4,
+            },
+            counts_off,
+            defaults,
+            base_cfg,
+            extra: match &args.features {
+                Some(f) => features::parse(f)?,
+                None => Vec::new(),
+            },
+            label: args
+                .label
+                .clone()
+                .unwrap_or_else(|| format!("gate: working tree vs {}", rev.short())),
+            rev,
+        })
+    }
+
+    /// The gates measured by time (everything but instruction counts).
+    fn time_policy(&self) -> anyhow::Result<Policy> {
+        self.subset(|m| m != MetricKind::InstructionsPerMsg)
+    }
+
+    /// The instruction-count gates, when counts can be taken.
+    fn count_policy(&self) -> anyhow::Result<Option<Policy>> {
+        if self.counts_off.is_some() {
+            return Ok(None);
+        }
+        let p = self.subset(|m| m == MetricKind::InstructionsPerMsg)?;
+        Ok((!p.gates.is_empty()).then_some(p))
+    }
+
+    fn subset(&self, keep: impl Fn(MetricKind) -> bool) -> anyhow::Result<Policy> {
+        let ids: Vec<&str> = self
+            .policy
+            .gates
+            .iter()
+            .filter(|g| keep(g.metric))
+            .map(|g| g.id.as_str())
+            .collect();
+        Ok(self.policy.only(&ids)?)
+    }
+
+    fn header(&self) -> String {
+        format!(
+            "ron-bench gate: policy {} | base {} \"{}\" = {} | head = working tree{}",
+            self.policy.name,
+            self.rev.short(),
+            self.rev.subject,
+            self.why,
+            if self.dirty {
+                " (DIRTY: uncommitted changes are measured as they are)"
+            } else {
+                ""
+            }
+        )
+    }
+
+    /// Plans `policy`'s jobs (both sides) with `sampling`.
+    fn plan(&self, policy: &Policy, sampling: Sampling, measure: Measure) -> Option<Plan> {
+        let mut d = self.defaults.clone();
+        d.measure = measure;
+        let jobs: Jobs = revision_jobs(policy, &self.extra, &d, &self.rev.sha);
+        if jobs.jobs.is_empty() {
+            return None;
+        }
+        let matrix = jobs.matrix(sampling, &d);
+        Some(Plan::from_jobs(
+            matrix,
+            jobs.cells,
+            jobs.jobs,
+            available_cores(),
+        ))
+    }
+}
+
+/// Why instruction counts are not taken (`None`: they are).
+fn counts_off(mock: bool) -> Option<String> {
+    if mock {
+        return None;
+    }
+    crate::runner::process::find_valgrind().err().map(|_| {
+        "valgrind is not on PATH: the instruction-count checks (I-*) were skipped; install \
+         valgrind for exact code-path checks"
+            .to_string()
+    })
+}
 
 pub(super) fn gate_against(
     args: &GateArgs,
@@ -28,93 +191,207 @@ pub(super) fn gate_against(
     ws: &Path,
 ) -> anyhow::Result<Outcome> {
     let started = Instant::now();
-    let given = args.against.as_deref().unwrap_or("HEAD");
-    let default = if args.measure.as_deref() == Some("instructions") {
-        "instructions"
-    } else {
-        "revision"
-    };
-    let policy = PolicyChoice::parse(args.policy.as_deref().unwrap_or(default))
-        .load()
-        .context("--policy")?;
-    let rev = revision::resolve(ws, given).context("--against")?;
-    let dirty = revision::dirty(ws);
-    println!(
-        "ron-bench gate --against {given}: base {} \"{}\"; head = working tree{}",
-        rev.short(),
-        rev.subject,
-        if dirty {
-            " (DIRTY: uncommitted changes are measured as they are)"
-        } else {
-            ""
+    let g = RevisionGate::new(args, env, ws)?;
+    println!("{}", g.header());
+    if let Some(note) = &g.counts_off {
+        println!("note: {note}");
+    }
+    let (a, run, stop) = match &args.run {
+        Some(p) => {
+            let (label, run) = load_run_arg(Some(p), ws)?;
+            let (a, run) = evaluate(&g, args, &label, &run, None, &g.policy)?;
+            (a, run, None)
         }
-    );
-    let (label, run) = match &args.run {
-        Some(p) => load_run_arg(Some(p), ws)?,
         None => {
-            let (base_cfg, d) = defaults(args, env, ws)?;
-            let extra = match &args.features {
-                Some(f) => features::parse(f)?,
-                None => Vec::new(),
-            };
-            let jobs = revision_jobs(&policy, &extra, &d, &rev.sha);
-            if jobs.jobs.is_empty() {
-                bail!(
-                    "policy `{}` has no gate to measure against a revision (none of kind \
-                     `against = \"baseline\"` or `\"reference\"` admits a cell)",
-                    policy.name
-                );
-            }
-            let header = format!(", against {given} ({})", rev.short());
-            let run = measure_jobs(jobs, sampling(args)?, &d, base_cfg, ws, &policy, &header)?;
-            ("gate".to_string(), run)
+            let (a, run, stop) = measure_and_evaluate(&g, args, ws)?;
+            (a, run, Some(stop))
         }
     };
-    let dirty = run.env.git_dirty.unwrap_or(dirty);
-    let (base, head) = split_revision(&run, &rev.sha);
+    finish(args, ws, &g.policy, &a, &run, started, stop)
+}
+
+/// Steps 2-4: counts, looks, final analysis.
+fn measure_and_evaluate(
+    g: &RevisionGate,
+    args: &GateArgs,
+    ws: &Path,
+) -> anyhow::Result<(Analysis, RunFile, Stop)> {
+    let counts = match g.count_policy()? {
+        Some(p) => measure_counts(g, &p, ws)?,
+        None => None,
+    };
+    let time = g.time_policy()?;
+    let first = g
+        .plan(&time, looked(g.sampling, g.schedule.first_rounds), Measure::Time)
+        .with_context(|| {
+            format!(
+                "policy `{}` has no gate to measure against a revision (none of kind \
+                 `against = \"baseline\"` or `\"reference\"` admits a cell)",
+                g.policy.name
+            )
+        })?;
+    print_look_plan(1, &first);
+    let look_started = Instant::now();
+    let mut run = look(g, &first, ws)?;
+    let mut looks = 1;
+    let mut spent_ms = look_started.elapsed().as_millis() as u64;
+    let mut per_job_ms = spent_ms as f64 / first.order.len().max(1) as f64;
+    let (stop, a) = loop {
+        let a = evaluate(g, args, "gate", &run, counts.as_ref(), &g.policy)?;
+        let progress = sequential::progress(&a.0.report);
+        let undecided: Vec<&str> = progress.undecided_gates.iter().map(String::as_str).collect();
+        let next = (!undecided.is_empty() && !progress.failed)
+            .then(|| g.policy.only(&undecided))
+            .transpose()?
+            .and_then(|p| {
+                let jobs_per_round = g.plan(&p, looked(g.sampling, 1), Measure::Time)?.order.len();
+                let rounds = g.schedule.next_rounds(
+                    looks,
+                    spent_ms,
+                    per_job_ms * jobs_per_round as f64,
+                )?;
+                g.plan(&p, looked(g.sampling, rounds), Measure::Time)
+            });
+        let plan = match (sequential::stop_reason(&progress, next.is_some()), next) {
+            (Some(stop), _) => break (stop, a),
+            (None, Some(plan)) => plan,
+            (None, None) => break (Stop::BudgetSpent, a),
+        };
+        looks += 1;
+        print_look_plan(looks, &plan);
+        let t = Instant::now();
+        sequential::append_look(&mut run, look(g, &plan, ws)?);
+        let ms = t.elapsed().as_millis() as u64;
+        spent_ms += ms;
+        per_job_ms = ms as f64 / plan.order.len().max(1) as f64;
+    };
+    let (mut analysis, run) = a;
+    sequential::annotate(&mut analysis.report, stop, looks);
+    analysis.report.meta.notes.push(format!(
+        "sequential: {looks} look(s), {:.0} s of a {} s budget, alpha {} per look \
+         (Bonferroni over {} looks), stopped: {}",
+        spent_ms as f64 / 1000.0,
+        g.schedule.budget_ms / 1000,
+        g.schedule.look_alpha(0.05),
+        g.schedule.max_looks,
+        stop.as_str()
+    ));
+    save_run(ws, &run);
+    Ok((analysis, run, stop))
+}
+
+/// `sampling` with `rounds` rounds.
+fn looked(sampling: Sampling, rounds: u32) -> Sampling {
+    Sampling { rounds, ..sampling }
+}
+
+fn print_look_plan(look: u32, plan: &Plan) {
+    println!(
+        "look {look}: {} cells x {} builds, {} rounds -> {} process runs",
+        plan.cells.len(),
+        plan.builds_needed().len(),
+        plan.matrix.sampling.rounds,
+        plan.order.len()
+    );
+}
+
+/// Measures one look (builds are cached after the first).
+fn look(g: &RevisionGate, plan: &Plan, ws: &Path) -> anyhow::Result<RunFile> {
+    measure(
+        plan,
+        ws,
+        g.base_cfg.mock,
+        g.base_cfg.knobs.clone(),
+        Vec::new(),
+    )
+}
+
+/// Step 2: instruction counts of both sides, split into (base, head).
+fn measure_counts(
+    g: &RevisionGate,
+    policy: &Policy,
+    ws: &Path,
+) -> anyhow::Result<Option<(RunFile, RunFile)>> {
+    let sampling = Sampling {
+        rounds: COUNT_ROUNDS,
+        ..Sampling::INSTRUCTIONS
+    };
+    let Some(plan) = g.plan(policy, sampling, Measure::Instructions) else {
+        return Ok(None);
+    };
+    println!(
+        "instruction counts: {} cells x {} builds x {} rounds under callgrind",
+        plan.cells.len(),
+        plan.builds_needed().len(),
+        COUNT_ROUNDS
+    );
+    let run = look(g, &plan, ws)?;
+    Ok(Some(split_revision(&run, &g.rev.sha)))
+}
+
+/// Step 4: split, analyze at the per-look alpha, describe.
+fn evaluate(
+    g: &RevisionGate,
+    args: &GateArgs,
+    label: &str,
+    run: &RunFile,
+    counts: Option<&(RunFile, RunFile)>,
+    policy: &Policy,
+) -> anyhow::Result<(Analysis, RunFile)> {
+    let mut run = run.clone();
+    crate::runner::equalize_on_cpu(&mut run);
+    let run = &run;
+    let (base, head) = split_revision(run, &g.rev.sha);
     if base.cells.is_empty() {
         bail!(
             "the run has no cells measured at {} (base@{}): nothing to compare the working \
-             tree with (was --run measured with --against {given}?)",
-            rev.sha,
-            rev.short()
+             tree with (was --run measured against this base?)",
+            g.rev.sha,
+            g.rev.short()
         );
     }
-    let base_name = format!("base@{}", rev.short());
+    let base_name = format!("base@{}", g.rev.short());
+    let mut analysis = analysis_config(args.seed, args.strict);
+    analysis.gate.alpha = g.schedule.look_alpha(analysis.gate.alpha);
     let inp = Inputs {
         baseline: Some((&base_name, &base)),
-        run: (&label, &head),
-        label: args
-            .label
-            .clone()
-            .unwrap_or_else(|| format!("gate --against {given}")),
+        run: (label, &head),
+        label: g.label.clone(),
         date: today(),
-        analysis: analysis_config(args.seed, args.strict),
+        analysis,
         paired_baseline: true,
+        counts: counts.map(|(b, h)| (b, h)),
     };
-    let mut a = analyze(&policy, &inp);
-    describe(&mut a.report.meta, &rev, &run, dirty);
-    finish(args, ws, &policy, &a, &run, started)
+    let mut a = analyze(policy, &inp);
+    describe(&mut a.report.meta, g, run);
+    Ok((a, run.clone()))
+}
+
+fn save_run(ws: &Path, run: &RunFile) {
+    let dir = ws.join("reports").join("runs");
+    if std::fs::create_dir_all(&dir).is_ok() {
+        let stamp = run.created_utc.replace([':', '-'], "");
+        let path = dir.join(format!("gate-{stamp}.json"));
+        if crate::store::write_json_atomic(&path, run).is_ok() {
+            eprintln!("run file: {} ({})", path.display(), describe_machine(run));
+        }
+    }
 }
 
 /// The report's provenance lines for a revision A/B.
-fn describe(
-    meta: &mut ron_bench_report::report::Meta,
-    rev: &Revision,
-    run: &crate::store::RunFile,
-    dirty: bool,
-) {
+fn describe(meta: &mut ron_bench_report::report::Meta, g: &RevisionGate, run: &RunFile) {
     meta.baseline = format!(
-        "{} = {} \"{}\" (git worktree; same run, interleaved round by round)",
-        rev.given,
-        rev.short(),
-        rev.subject
+        "{} \"{}\" ({}; git worktree, same run, interleaved round by round)",
+        g.rev.short(),
+        g.rev.subject,
+        g.why
     );
     let head = run
         .env
         .git_sha
         .as_deref()
         .map_or("unknown", |s| &s[..s.len().min(12)]);
+    let dirty = run.env.git_dirty.unwrap_or(g.dirty);
     meta.notes.insert(
         0,
         if dirty {
@@ -126,4 +403,7 @@ fn describe(
             format!("head: working tree at {head} (clean)")
         },
     );
+    if let Some(note) = &g.counts_off {
+        meta.notes.push(note.clone());
+    }
 }

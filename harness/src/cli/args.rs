@@ -79,10 +79,10 @@ pub struct CompareArgs {
 /// `ron-bench gate`.
 #[derive(Debug, Default, ClapArgs)]
 pub struct GateArgs {
-    /// Policy: quick (default), regression (default with --baseline), revision (default with
-    /// --against), mog, perf_gate, perf_gate_strict, instructions,
-    /// or a TOML file.
-    #[arg(long, value_name = "FILE|mog|regression|quick")]
+    /// Policy: change (default: the working tree against a git base), regression (default
+    /// with --baseline), features (alias quick: the same-tree bus_batch A/B), revision, mog,
+    /// perf_gate, perf_gate_strict, instructions, or a TOML file.
+    #[arg(long, value_name = "NAME|FILE")]
     pub policy: Option<String>,
     /// Compare against this saved baseline (regression checks of the current build).
     #[arg(long, value_name = "NAME")]
@@ -92,9 +92,19 @@ pub struct GateArgs {
     pub run: Option<PathBuf>,
     /// Same-run A/B against a git revision (sha, tag, branch, `HEAD~1`, `origin/main`): builds
     /// its runner from a git worktree and interleaves base and working tree round by round.
-    /// Policy default: `revision`.
+    /// Default: the merge base with origin/HEAD, origin/main or main when HEAD is ahead of it,
+    /// else HEAD when the tree is dirty, else HEAD~1.
     #[arg(long, value_name = "REV", conflicts_with = "baseline")]
     pub against: Option<String>,
+    /// Wall-time budget in seconds for the measurement of a revision gate (builds excluded):
+    /// undecided checks get more interleaved rounds until decided or the budget is spent.
+    /// [default: 150; 60 with --quick]
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub budget: Option<u64>,
+    /// Most looks (interim analyses) of a revision gate; the false-alarm rate is split over
+    /// them. [default: 5]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub max_looks: Option<u32>,
     /// Quick sampling (many short interleaved process runs) and the smallest admissible params.
     #[arg(long)]
     pub quick: bool,
@@ -328,7 +338,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
     /// What to measure: `time` (default) or `instructions` (callgrind instruction counts of
-    /// single-thread scenarios: steady, steady_batch, metrics_hot; needs valgrind).
+    /// single-thread scenarios: steady, steady_batch, metrics_hot, delivery, lag_recover; needs valgrind).
     #[arg(long, value_name = "time|instructions", value_parser = ["time", "instructions"])]
     pub measure: Option<String>,
 }

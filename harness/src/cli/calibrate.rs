@@ -208,9 +208,10 @@ pub(super) fn calibrate(
         label: format!("{}~aa", build.label),
         features: build.features.clone(),
         rev: None,
+        inject: None,
     };
     // The quick gate's A/B rule: calibrate exactly what `gate --quick` applies.
-    let quick = PolicyChoice::Quick.load()?;
+    let quick = PolicyChoice::BuiltIn("features").load()?;
     let ab = quick
         .gates
         .iter()

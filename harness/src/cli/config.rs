@@ -39,7 +39,7 @@ pub enum ConfigError {
     #[error(
         "--measure instructions cannot measure scenario `{scenario}`: it runs {threads}, and \
          callgrind serialises threads (it would count a schedule, not contention); use \
-         single-thread scenarios: steady, steady_batch, metrics_hot"
+         single-thread scenarios: steady, steady_batch, metrics_hot, delivery, lag_recover"
     )]
     Threaded {
         /// The scenario.

@@ -20,7 +20,7 @@ pub(super) fn gate(
     env: &dyn Fn(&str) -> Option<String>,
     ws: &Path,
 ) -> anyhow::Result<Outcome> {
-    if args.against.is_some() {
+    if against_a_revision(args)? {
         return super::against::gate_against(args, env, ws);
     }
     let started = Instant::now();
@@ -30,7 +30,7 @@ pub(super) fn gate(
         } else if args.baseline.is_some() {
             "regression"
         } else {
-            "quick"
+            "features"
         },
     ));
     let policy = choice.load().context("--policy")?;
@@ -61,7 +61,26 @@ pub(super) fn gate(
     );
     let mut a = analyze(&policy, &inp);
     output::quote_calibration(&mut a.report, cal.as_ref());
-    finish(args, ws, &policy, &a, &run, started)
+    finish(args, ws, &policy, &a, &run, started, None)
+}
+
+/// Whether `gate` compares the working tree with a git revision: `--against`, or no
+/// `--baseline`/`--run` and a policy (default `change`) with gates against a base.
+fn against_a_revision(args: &GateArgs) -> anyhow::Result<bool> {
+    if args.against.is_some() {
+        return Ok(true);
+    }
+    if args.baseline.is_some() || args.run.is_some() {
+        return Ok(false);
+    }
+    let Some(name) = args.policy.as_deref() else {
+        return Ok(true);
+    };
+    let policy = PolicyChoice::parse(name).load().context("--policy")?;
+    Ok(policy
+        .gates
+        .iter()
+        .any(|g| g.against == ron_bench_report::policy::Against::Baseline))
 }
 
 /// Prints the verdict table, writes the report directory and maps the outcome to an exit code.
@@ -72,6 +91,7 @@ pub(super) fn finish(
     a: &crate::gate::Analysis,
     run: &RunFile,
     started: Instant,
+    stop: Option<crate::gate::sequential::Stop>,
 ) -> anyhow::Result<Outcome> {
     println!("\n{}", output::verdict_table(&a.report));
     let dir = args
@@ -81,21 +101,50 @@ pub(super) fn finish(
     let written = output::write_report_dir(&dir, a, run)?;
     println!("reports: {} ({} files)", dir.display(), written.len());
     let o = &a.report.outcome;
+    for f in &o.failing {
+        println!("  failing: {f}");
+    }
     println!(
-        "gate {}: policy {}, exit {} ({:.1} s)",
-        if o.passed { "PASSED" } else { "FAILED" },
+        "{} (policy {}, exit {}, {:.1} s)",
+        headline(o, stop),
         policy.name,
         o.exit_code,
         started.elapsed().as_secs_f64()
     );
-    for f in &o.failing {
-        println!("  failing: {f}");
-    }
     Ok(if o.passed {
         Outcome::Success
     } else {
         Outcome::GateFailed
     })
+}
+
+/// The last line: the verdict counts behind PASSED/FAILED, never a bare PASSED when a check
+/// is undecided, e.g. `gate PASSED: 7 pass, 1 inconclusive (budget spent), 0 regressed`.
+pub(super) fn headline(
+    o: &ron_bench_report::analysis::Outcome,
+    stop: Option<crate::gate::sequential::Stop>,
+) -> String {
+    let c = &o.counts;
+    let mut parts = vec![format!("{} pass", c.pass)];
+    if c.improved > 0 {
+        parts.push(format!("{} improved", c.improved));
+    }
+    if c.inconclusive > 0 {
+        let why = stop.map_or(String::new(), |s| format!(" ({})", s.as_str()));
+        parts.push(format!("{} inconclusive{why}", c.inconclusive));
+    }
+    if c.missing > 0 {
+        parts.push(format!("{} missing", c.missing));
+    }
+    if c.failed > 0 {
+        parts.push(format!("{} failed", c.failed));
+    }
+    parts.push(format!("{} regressed", c.regressed));
+    format!(
+        "gate {}: {}",
+        if o.passed { "PASSED" } else { "FAILED" },
+        parts.join(", ")
+    )
 }
 
 /// Warns (or, with `--require-same-machine`, fails) when the baseline's machine differs.

@@ -93,6 +93,7 @@ pub fn inputs<'a>(
         date: today(),
         analysis,
         paired_baseline: false,
+        counts: None,
     }
 }
 

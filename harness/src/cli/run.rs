@@ -332,5 +332,13 @@ fn executor(
             runner_sha256: sha,
         });
     }
-    Ok((Box::new(ProcessExecutor { bins, valgrind }), records))
+    let no_aslr = crate::runner::process::aslr_off_works();
+    Ok((
+        Box::new(ProcessExecutor {
+            bins,
+            valgrind,
+            no_aslr,
+        }),
+        records,
+    ))
 }

@@ -134,6 +134,17 @@ fn cargo_build(
     if !build.features.is_empty() {
         cmd.arg("--features").arg(build.features.join(","));
     }
+    // Calibration slowdowns are compile-time constants of the adapter; cargo tracks the
+    // variables (`option_env!`), so plain and injected builds never share a stale binary.
+    for path in [
+        crate::spec::InjectPath::Publish,
+        crate::spec::InjectPath::Deliver,
+    ] {
+        match build.inject.filter(|i| i.path == path) {
+            Some(i) => cmd.env(path.env_var(), i.spins.to_string()),
+            None => cmd.env_remove(path.env_var()),
+        };
+    }
     log(&format!("building runner [{}] ...", build.label));
     let start = Instant::now();
     let out = cmd.output().map_err(|source| BuildError::Spawn {

@@ -105,6 +105,7 @@ fn synthesize(job: &Job<'_>, injected: f64) -> RunOutput {
             lagged: lagged_per_sub * subs,
             subscribers: subs,
             accounting_ok: true,
+            on_cpu_ppm: None,
             latency: (r.scenario == Scenario::Latency).then(|| LatencyNs {
                 p50: cost as u64 * 10,
                 p90: cost as u64 * 20,

@@ -393,8 +393,10 @@ pub fn round_record(round: u32, seq: u32, out: &RunOutput) -> RoundRecord {
         seq,
         units_per_sample: out.hello.units_per_sample,
         values: RunValues {
-            publishes_per_sec: med(&|x| per_sec(x.published, x.elapsed_ns)),
-            deliveries_per_sec: med(&|x| per_sec(x.delivered, x.elapsed_ns)),
+            // Single-thread samples carry their on-CPU share: time lost to other work on
+            // the machine is not the code's cost (see `SampleLine::on_cpu_ppm`).
+            publishes_per_sec: med(&|x| per_sec(x.published, x.on_cpu_elapsed_ns())),
+            deliveries_per_sec: med(&|x| per_sec(x.delivered, x.on_cpu_elapsed_ns())),
             delivered_ratio: med(&ratio),
             published: s.iter().map(|x| x.published).sum(),
             delivered: s.iter().map(|x| x.delivered).sum(),
@@ -420,6 +422,41 @@ pub fn round_record(round: u32, seq: u32, out: &RunOutput) -> RoundRecord {
         counters: out.done.counters,
         samples: out.samples.clone(),
         instructions: out.instructions,
+    }
+}
+
+/// Keeps the builds of each cell comparable: when one build's runner reported the on-CPU
+/// share of its samples and another's did not (a base revision older than that), the share
+/// is dropped from every build of the cell and the rates are recomputed from wall time.
+pub fn equalize_on_cpu(run: &mut crate::store::RunFile) {
+    let has = |c: &CellRecord| {
+        c.rounds
+            .iter()
+            .all(|r| r.samples.iter().all(|s| s.on_cpu_ppm.is_some()))
+    };
+    let mixed: Vec<String> = run
+        .cells
+        .iter()
+        .filter(|c| !has(c))
+        .map(|c| c.id.clone())
+        .collect();
+    for c in run.cells.iter_mut().filter(|c| mixed.contains(&c.id) && has(c)) {
+        for r in &mut c.rounds {
+            for s in &mut r.samples {
+                s.on_cpu_ppm = None;
+            }
+            let rate = |n: &dyn Fn(&SampleLine) -> u64| {
+                let v: Vec<f64> = r
+                    .samples
+                    .iter()
+                    .map(|s| n(s) as f64 * 1e9 / s.elapsed_ns.max(1) as f64)
+                    .collect();
+                median(&v)
+            };
+            r.values.publishes_per_sec = rate(&|s| s.published);
+            r.values.deliveries_per_sec = rate(&|s| s.delivered);
+        }
+        c.summary = summarize(&c.rounds);
     }
 }
 

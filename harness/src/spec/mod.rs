@@ -94,6 +94,47 @@ pub struct Build {
     /// the working tree as it is (`gate --against`: the base side).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rev: Option<String>,
+    /// A calibration slowdown compiled into the ron-bus adapter (`ron-bench calibrate`
+    /// only; see `ron_comparables::inject`). Never set by a gate or a run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inject: Option<Injection>,
+}
+
+/// Which hot path a calibration build slows down, and by how many spin iterations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Injection {
+    /// The path.
+    pub path: InjectPath,
+    /// Extra spin iterations per operation.
+    pub spins: u64,
+}
+
+/// A hot path calibration can slow down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InjectPath {
+    /// Every publish.
+    Publish,
+    /// Every delivered message, on the receiving thread.
+    Deliver,
+}
+
+impl InjectPath {
+    /// `publish` or `deliver`.
+    pub fn name(self) -> &'static str {
+        match self {
+            InjectPath::Publish => "publish",
+            InjectPath::Deliver => "deliver",
+        }
+    }
+
+    /// The compile-time variable the adapter reads.
+    pub fn env_var(self) -> &'static str {
+        match self {
+            InjectPath::Publish => "RON_BENCH_INJECT_PUBLISH_SPINS",
+            InjectPath::Deliver => "RON_BENCH_INJECT_DELIVER_SPINS",
+        }
+    }
 }
 
 impl Build {
@@ -110,6 +151,17 @@ impl Build {
             label,
             features,
             rev: None,
+            inject: None,
+        }
+    }
+
+    /// The working-tree build with a calibration slowdown: label `<features>~<path><spins>`.
+    pub fn injected(features: Vec<String>, inject: Injection) -> Build {
+        let plain = Build::new(features);
+        Build {
+            label: format!("{}~{}{}", plain.label, inject.path.name(), inject.spins),
+            inject: Some(inject),
+            ..plain
         }
     }
 

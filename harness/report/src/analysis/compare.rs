@@ -92,6 +92,32 @@ pub struct Comparison {
     pub mde_pct: Option<f64>,
     /// Formula behind `mde_pct`.
     pub mde_formula: MdeFormula,
+    /// The metric is deterministic (instruction counts), the rounds are paired, there are at
+    /// least [`EXACT_MIN_ROUNDS`] and every round gave the same ratio (within
+    /// [`EXACT_SPREAD`]): the change is a fact about the two binaries, not an estimate, so no
+    /// rank test is needed to call it (the gate treats it as significant; it is left out of
+    /// the multiple-comparison family).
+    #[serde(default)]
+    pub exact: bool,
+}
+
+/// Largest spread (max - min) of per-round log ratios that still counts as exact: 0.05%.
+pub const EXACT_SPREAD: f64 = 5e-4;
+/// Fewest paired rounds an exact comparison needs.
+pub const EXACT_MIN_ROUNDS: usize = 3;
+
+/// Whether every paired round of a deterministic metric gave the same ratio.
+fn exact(cell: &Cell, paired: bool) -> bool {
+    let deterministic = super::model::MetricKind::from_name(&cell.metric.name)
+        .is_some_and(super::model::MetricKind::deterministic);
+    if !(deterministic && paired && cell.base.len() >= EXACT_MIN_ROUNDS) {
+        return false;
+    }
+    paired_log_ratios(&cell.base, &cell.new).is_some_and(|d| {
+        let lo = d.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = d.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        hi - lo <= EXACT_SPREAD
+    })
 }
 
 /// Why a cell could not be compared.
@@ -219,6 +245,7 @@ pub fn compare<R: Rng + ?Sized>(
         noise_floor_pct,
         mde_pct,
         mde_formula,
+        exact: exact(cell, paired),
         base,
         new,
     })

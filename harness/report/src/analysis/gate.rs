@@ -219,19 +219,27 @@ fn decide(
     }
     let (gain, ci) = oriented(c, direction);
     let q = c.q_value.or(c.p_value).unwrap_or(1.0);
-    let sig = q < cfg.alpha;
+    let sig = c.exact || q < cfg.alpha;
     let ci = ci.unwrap_or(Interval {
         lo: f64::NEG_INFINITY,
         hi: f64::INFINITY,
     });
     let t = rule.threshold_pct;
-    let stats = format!(
-        "change {:+.1}% (CI {:+.1}%..{:+.1}%), q={}",
-        c.change_pct,
-        ci_raw(c).lo,
-        ci_raw(c).hi,
-        fmt_p(q)
-    );
+    let stats = if c.exact {
+        format!(
+            "change {:+.2}% in every one of {} rounds (deterministic count: exact)",
+            c.change_pct, n
+        )
+    } else {
+        format!(
+            "change {:+.1}% (CI {:+.1}%..{:+.1}%), q={}, {} rounds",
+            c.change_pct,
+            ci_raw(c).lo,
+            ci_raw(c).hi,
+            fmt_p(q),
+            n
+        )
+    };
     match rule.kind {
         super::gate::GateKind::Regression => {
             if gain < -t && sig && ci.hi < 0.0 {

@@ -111,7 +111,13 @@ pub fn evaluate(cells: &[Cell], checks: &[Check], cfg: &AnalysisConfig) -> Evalu
     let family: Vec<(usize, f64)> = comparisons
         .iter()
         .enumerate()
-        .filter_map(|(i, c)| c.as_ref().ok().and_then(|c| c.p_value).map(|p| (i, p)))
+        .filter_map(|(i, c)| {
+            c.as_ref()
+                .ok()
+                .filter(|c| !c.exact)
+                .and_then(|c| c.p_value)
+                .map(|p| (i, p))
+        })
         .collect();
     let raw: Vec<f64> = family.iter().map(|(_, p)| *p).collect();
     let adjusted = adjust_p_values(&raw, cfg.correction);

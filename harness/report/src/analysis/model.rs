@@ -118,6 +118,13 @@ impl MetricKind {
         }
     }
 
+    /// Whether the metric is a count that does not depend on timing (instruction counts):
+    /// repeated process runs of the same binary give the same value, so a comparison whose
+    /// every round gives the same ratio is exact (see `Comparison::exact`).
+    pub fn deterministic(self) -> bool {
+        self == MetricKind::InstructionsPerMsg
+    }
+
     /// The full [`Metric`].
     pub fn metric(self) -> Metric {
         Metric::new(self.name(), self.unit(), self.direction())

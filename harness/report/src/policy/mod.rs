@@ -23,7 +23,7 @@
 //! threshold_pct = 10.0             # >= 0; change of the metric value, oriented by direction
 //! noise_limit_pct = 10.0           # optional; default threshold_pct (0 disables the noise rule)
 //! scenarios = ["edge"]             # optional; steady burst_fanout lagged batched edge latency
-//!                                  # mixed_topic steady_batch metrics_hot; empty = every
+//!                                  # mixed_topic steady_batch metrics_hot delivery lag_recover; empty = every
 //! select = { fanout = [4], cap = [64] }   # optional param selectors on the candidate:
 //!                                  #   <param> = [v, ...]  value in list (numbers compare numerically)
 //!                                  #   <param>_min = 8     >= 8      <param>_max = 16   <= 16

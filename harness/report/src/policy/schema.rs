@@ -20,6 +20,8 @@ pub(crate) enum ScenarioName {
     MixedTopic,
     SteadyBatch,
     MetricsHot,
+    Delivery,
+    LagRecover,
 }
 
 impl ScenarioName {
@@ -34,6 +36,8 @@ impl ScenarioName {
             ScenarioName::MixedTopic => "mixed_topic",
             ScenarioName::SteadyBatch => "steady_batch",
             ScenarioName::MetricsHot => "metrics_hot",
+            ScenarioName::Delivery => "delivery",
+            ScenarioName::LagRecover => "lag_recover",
         }
     }
 }
