@@ -69,7 +69,7 @@ fn quick_gate_without_baseline_passes_on_an_unchanged_tree() {
     let ws = tempfile::tempdir().unwrap();
     let out = ws.path().join("rep");
     bench(ws.path())
-        .args(["gate", "--quick", "--rounds", "6", "--out-dir"])
+        .args(["gate", "--policy", "features", "--quick", "--rounds", "6", "--out-dir"])
         .arg(&out)
         .assert()
         .code(0)
@@ -77,7 +77,7 @@ fn quick_gate_without_baseline_passes_on_an_unchanged_tree() {
         .stdout(predicate::str::contains("noise CV / MDE"))
         .stdout(predicate::str::contains("correction: Benjamini-Hochberg"))
         .stdout(predicate::str::contains(
-            "gate PASSED: policy quick, exit 0",
+            "(policy features, exit 0",
         ));
     let got = files(&out);
     for f in [
@@ -108,7 +108,7 @@ fn quick_gate_fails_on_an_injected_slowdown_of_one_side() {
     bench(ws.path())
         .env("RON_BENCH_MOCK_SLOWDOWN_PCT", "15")
         .env("RON_BENCH_MOCK_SLOW", "throttled")
-        .args(["gate", "--quick", "--rounds", "6"])
+        .args(["gate", "--policy", "features", "--quick", "--rounds", "6"])
         .assert()
         .code(1)
         .stdout(predicate::str::contains("REGRESSED"))
@@ -386,7 +386,7 @@ fn calibrate_quick_reports_and_stores_rates() {
     assert_eq!(c["false_alarm"]["suite_rate"], 0.0);
     // The stored calibration is quoted by later reports.
     bench(w)
-        .args(["gate", "--quick", "--rounds", "6", "--out-dir"])
+        .args(["gate", "--policy", "features", "--quick", "--rounds", "6", "--out-dir"])
         .arg(w.join("r"))
         .assert()
         .success();
@@ -414,4 +414,86 @@ fn amdahl_prints_s_and_rejects_bad_input() {
     ] {
         bench(ws.path()).arg("amdahl").args(bad).assert().code(2);
     }
+}
+
+/// A git repository with the harness marker and two commits (the default base is `HEAD~1`).
+fn git_workspace() -> tempfile::TempDir {
+    let ws = tempfile::tempdir().unwrap();
+    let w = ws.path();
+    let git = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .arg("-C")
+            .arg(w)
+            .args(args)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@t")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@t")
+            .output()
+            .unwrap()
+            .status
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    std::fs::create_dir_all(w.join("harness/runner")).unwrap();
+    std::fs::write(w.join("harness/runner/Cargo.toml"), "# marker\n").unwrap();
+    git(&["add", "."]);
+    git(&["commit", "-qm", "base"]);
+    std::fs::write(w.join("harness/runner/Cargo.toml"), "# marker 2\n").unwrap();
+    git(&["commit", "-qam", "the change"]);
+    ws
+}
+
+#[test]
+fn default_gate_compares_the_working_tree_with_its_git_base_in_looks() {
+    let ws = git_workspace();
+    let w = ws.path();
+    bench(w)
+        .args(["gate", "--budget", "20", "--out-dir"])
+        .arg(w.join("r"))
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("policy change"))
+        .stdout(predicate::str::contains(
+            "HEAD~1 (clean tree, not ahead of an upstream",
+        ))
+        .stdout(predicate::str::contains("instruction counts: 6 cells"))
+        .stdout(predicate::str::contains("look 1:"))
+        .stdout(predicate::str::contains("I-delivery"))
+        .stdout(predicate::str::contains("T-lag"))
+        .stdout(predicate::str::contains("gate PASSED: "))
+        .stdout(predicate::str::contains(" 0 regressed (policy change, exit 0"));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(w.join("r/report.json")).unwrap()).unwrap();
+    let notes = report["meta"]["notes"].to_string();
+    assert!(notes.contains("sequential: "), "{notes}");
+    assert!(notes.contains("Bonferroni over 5 looks"), "{notes}");
+}
+
+#[test]
+fn default_gate_fails_when_the_change_slows_the_code_paths() {
+    let ws = git_workspace();
+    let w = ws.path();
+    // The mock slows the working tree's build (label `bus_batch`): time and counts both move.
+    bench(w)
+        .env("RON_BENCH_MOCK_SLOWDOWN_PCT", "5")
+        .env("RON_BENCH_MOCK_SLOW", "bus_batch")
+        .args(["gate", "--budget", "20"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("REGRESSED"))
+        .stdout(predicate::str::contains("failing: I-publish-1"))
+        .stdout(predicate::str::contains("gate FAILED: "));
+}
+
+#[test]
+fn default_gate_outside_git_says_what_to_do() {
+    let ws = tempfile::tempdir().unwrap();
+    bench(ws.path())
+        .args(["gate"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a git work tree"))
+        .stderr(predicate::str::contains("--policy features"));
 }

@@ -64,6 +64,17 @@ impl RevisionGate {
         env: &dyn Fn(&str) -> Option<String>,
         ws: &Path,
     ) -> anyhow::Result<RevisionGate> {
+        // Validate what needs no git first, so bad flags are named even outside a repository.
+        let instructions = args.measure.as_deref() == Some("instructions");
+        let default = if instructions { "instructions" } else { "change" };
+        let policy = PolicyChoice::parse(args.policy.as_deref().unwrap_or(default))
+            .load()
+            .context("--policy")?;
+        let extra = match &args.features {
+            Some(f) => features::parse(f)?,
+            None => Vec::new(),
+        };
+        let sampling = sampling(args)?;
         let choice = match &args.against {
             Some(given) => BaseChoice {
                 rev: given.clone(),
@@ -73,11 +84,6 @@ impl RevisionGate {
                 .map(|f| base::choose(&f))
                 .context("`ron-bench gate` compares the working tree with a git base, but the workspace is not a git work tree (pass --baseline NAME, or --policy features for the same-tree feature A/B)")?,
         };
-        let instructions = args.measure.as_deref() == Some("instructions");
-        let default = if instructions { "instructions" } else { "change" };
-        let policy = PolicyChoice::parse(args.policy.as_deref().unwrap_or(default))
-            .load()
-            .context("--policy")?;
         let rev = revision::resolve(ws, &choice.rev).context("--against")?;
         let mock = env("RON_BENCH_MOCK").is_some_and(|v| v == "1");
         let counts_off = counts_off(mock);
@@ -93,7 +99,7 @@ impl RevisionGate {
             policy,
             why: choice.reason,
             dirty: revision::dirty(ws),
-            sampling: sampling(args)?,
+            sampling,
             schedule: Schedule {
                 budget_ms: budget_s * 1000,
                 max_looks: args.max_looks.unwrap_or(5),
@@ -103,10 +109,7 @@ impl RevisionGate {
             counts_off,
             defaults,
             base_cfg,
-            extra: match &args.features {
-                Some(f) => features::parse(f)?,
-                None => Vec::new(),
-            },
+            extra,
             label: args
                 .label
                 .clone()

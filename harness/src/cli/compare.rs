@@ -45,7 +45,7 @@ fn analysis(
     let default = if l.baseline.is_some() {
         "regression"
     } else {
-        "quick"
+        "features"
     };
     let policy = PolicyChoice::parse(policy.unwrap_or(default))
         .load()

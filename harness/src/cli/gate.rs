@@ -65,7 +65,9 @@ pub(super) fn gate(
 }
 
 /// Whether `gate` compares the working tree with a git revision: `--against`, or no
-/// `--baseline`/`--run` and a policy (default `change`) with gates against a base.
+/// `--baseline`/`--run` and either no `--policy` (default `change`) or one of the built-in
+/// policies made for revisions (`change`, `revision`, `instructions`). Other policies keep
+/// their own mode (same-tree reference gates, or a `--baseline`).
 fn against_a_revision(args: &GateArgs) -> anyhow::Result<bool> {
     if args.against.is_some() {
         return Ok(true);
@@ -73,14 +75,13 @@ fn against_a_revision(args: &GateArgs) -> anyhow::Result<bool> {
     if args.baseline.is_some() || args.run.is_some() {
         return Ok(false);
     }
-    let Some(name) = args.policy.as_deref() else {
-        return Ok(true);
-    };
-    let policy = PolicyChoice::parse(name).load().context("--policy")?;
-    Ok(policy
-        .gates
-        .iter()
-        .any(|g| g.against == ron_bench_report::policy::Against::Baseline))
+    Ok(match args.policy.as_deref() {
+        None => true,
+        Some(name) => matches!(
+            PolicyChoice::parse(name).name(),
+            Some("change" | "revision" | "instructions")
+        ),
+    })
 }
 
 /// Prints the verdict table, writes the report directory and maps the outcome to an exit code.

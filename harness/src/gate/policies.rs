@@ -10,7 +10,7 @@ use std::path::PathBuf;
 /// same-tree `bus_batch` feature A/B; `revision` the older three-check revision gate.
 pub const BUILT_IN: [(&str, &[&str], &str); 8] = [
     ("change", &[], include_str!("../../gates/change.toml")),
-    ("features", &["quick"], include_str!("../../gates/quick.toml")),
+    ("features", &["quick"], include_str!("../../gates/features.toml")),
     ("revision", &[], include_str!("../../gates/revision.toml")),
     ("perf_gate", &[], include_str!("../../gates/perf_gate.toml")),
     (
