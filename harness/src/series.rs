@@ -67,7 +67,7 @@ pub fn features_of(run: &RunFile, c: &CellRecord) -> BTreeSet<String> {
 }
 
 /// The metrics a cell produces, with the per-round value of each.
-fn metric_values(c: &CellRecord) -> Vec<(MetricKind, Vec<f64>)> {
+pub fn metric_values(c: &CellRecord) -> Vec<(MetricKind, Vec<f64>)> {
     let of = |f: &dyn Fn(&RoundRecord) -> f64| c.rounds.iter().map(f).collect::<Vec<f64>>();
     let mut out = vec![(
         MetricKind::PublishesPerSec,

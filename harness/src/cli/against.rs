@@ -219,10 +219,13 @@ fn measure_and_evaluate(
     args: &GateArgs,
     ws: &Path,
 ) -> anyhow::Result<(Analysis, RunFile, Stop)> {
+    // The budget covers the whole measurement: the count run first, then the looks.
+    let counts_started = Instant::now();
     let counts = match g.count_policy()? {
         Some(p) => measure_counts(g, &p, ws)?,
         None => None,
     };
+    let counts_ms = counts_started.elapsed().as_millis() as u64;
     let time = g.time_policy()?;
     let first = g
         .plan(&time, looked(g.sampling, g.schedule.first_rounds), Measure::Time)
@@ -237,8 +240,9 @@ fn measure_and_evaluate(
     let look_started = Instant::now();
     let mut run = look(g, &first, ws)?;
     let mut looks = 1;
-    let mut spent_ms = look_started.elapsed().as_millis() as u64;
-    let mut per_job_ms = spent_ms as f64 / first.order.len().max(1) as f64;
+    let first_ms = look_started.elapsed().as_millis() as u64;
+    let mut spent_ms = counts_ms + first_ms;
+    let mut per_job_ms = first_ms as f64 / first.order.len().max(1) as f64;
     let (stop, a) = loop {
         let a = evaluate(g, args, "gate", &run, counts.as_ref(), &g.policy)?;
         let progress = sequential::progress(&a.0.report);

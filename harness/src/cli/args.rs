@@ -194,8 +194,13 @@ pub struct CalibrateArgs {
     /// Interleaved rounds per repeat (each A/A or power trial uses the gate's rounds).
     #[arg(long)]
     pub rounds: Option<u32>,
-    /// Injected slowdowns in percent (comma list).
-    #[arg(long, default_value = "5,10")]
+    /// Which gate to calibrate: `change` (the default gate: real code-path slowdowns
+    /// compiled into builds, whole-gate trials) or `features` (the same-tree feature gate's
+    /// ron-bus vs `throttled` A/B).
+    #[arg(long, default_value = "change", value_parser = ["change", "features", "quick"])]
+    pub policy: String,
+    /// Injected slowdowns in percent of each code path's cost (comma list).
+    #[arg(long, default_value = "2,5,10")]
     pub slowdown: String,
     /// Independent repeats (separate runs).
     #[arg(long)]

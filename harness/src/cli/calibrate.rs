@@ -59,23 +59,23 @@ struct Settings {
     resamples: usize,
 }
 
-fn settings(args: &CalibrateArgs) -> anyhow::Result<Settings> {
-    let slowdowns: Vec<f64> = args
-        .slowdown
-        .split(',')
+/// `--slowdown 2,5,10`: percentages in (0, 100).
+pub(super) fn parse_slowdowns(list: &str) -> anyhow::Result<Vec<f64>> {
+    list.split(',')
         .map(|s| {
             s.trim()
                 .parse::<f64>()
                 .ok()
                 .filter(|v| v.is_finite() && *v > 0.0 && *v < 100.0)
                 .with_context(|| {
-                    format!(
-                        "--slowdown {:?}: {s:?} is not a percentage in (0, 100)",
-                        args.slowdown
-                    )
+                    format!("--slowdown {list:?}: {s:?} is not a percentage in (0, 100)")
                 })
         })
-        .collect::<anyhow::Result<_>>()?;
+        .collect()
+}
+
+fn settings(args: &CalibrateArgs) -> anyhow::Result<Settings> {
+    let slowdowns = parse_slowdowns(&args.slowdown)?;
     let (trial_rounds, rounds, repeats, cost, probe, sampling) = if args.quick {
         let s = Sampling {
             rounds: 0,

@@ -9,6 +9,7 @@ mod against;
 pub mod args;
 mod baseline;
 pub mod calibrate;
+pub mod calibrate_gate;
 mod compare;
 pub mod config;
 mod gate;
@@ -57,6 +58,9 @@ pub fn dispatch(args: Args) -> anyhow::Result<Outcome> {
         Command::Merge(a) => merge::merge(&a, &workspace),
         Command::Notes(a) => compare::notes(&a, &workspace),
         Command::Chart(a) => compare::chart(&a, &workspace),
+        Command::Calibrate(a) if a.policy == "change" => {
+            calibrate_gate::calibrate_gate(&a, &env, &workspace)
+        }
         Command::Calibrate(a) => calibrate::calibrate(&a, &env, &workspace),
         Command::Import(a) => interop::import(a.command, &workspace),
         Command::Export(a) => interop::export(&a, &workspace),

@@ -284,7 +284,7 @@ fn baseline_jobs(jobs: &mut Jobs, gate: &GateSpec, base: &RunFile, extra: &[Buil
 
 /// The candidate cells a gate's selectors admit (its scenarios x candidate contenders x
 /// admitted params), as [`reference_jobs`] expands the candidate side.
-fn candidate_cells(gate: &GateSpec, d: &Defaults) -> Vec<Cell> {
+pub fn candidate_cells(gate: &GateSpec, d: &Defaults) -> Vec<Cell> {
     let cand = {
         let c = contenders(&gate.candidate.contenders);
         if c.is_empty() {

@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod policies;
 pub mod sequential;
 pub mod split;
+pub mod trials;
 
 pub use analyze::{analyze, cross_machine, describe_machine, Analysis, Inputs};
 pub use jobs::{derive_jobs, make_cell, revision_jobs, Defaults, Jobs};

@@ -81,7 +81,30 @@ fn synthesize(job: &Job<'_>, injected: f64) -> RunOutput {
     if r.scenario == Scenario::Batched && job.build.has("bus_batch") {
         slow /= 4.0;
     }
-    let spins = r.throttle_spins as f64 * 0.05;
+    // Calibration builds: a compiled-in slowdown of the paths it reaches (0.05 ns a spin).
+    let injected_spins = job.build.inject.map_or(0, |i| match i.path {
+        crate::spec::InjectPath::Publish
+            if matches!(
+                r.scenario,
+                Scenario::Steady | Scenario::BurstFanout | Scenario::Latency
+            ) =>
+        {
+            i.spins
+        }
+        crate::spec::InjectPath::Deliver
+            if matches!(
+                r.scenario,
+                Scenario::Delivery
+                    | Scenario::LagRecover
+                    | Scenario::BurstFanout
+                    | Scenario::Latency
+            ) =>
+        {
+            i.spins
+        }
+        _ => 0,
+    });
+    let spins = (r.throttle_spins + injected_spins) as f64 * 0.05;
     let cost = (MockExecutor::cost_ns(r.contender) + spins) * slow * jitter * injected;
     let per_unit = match r.scenario {
         Scenario::Steady | Scenario::Latency | Scenario::MetricsHot => 1,
