@@ -69,16 +69,22 @@ fn quick_gate_without_baseline_passes_on_an_unchanged_tree() {
     let ws = tempfile::tempdir().unwrap();
     let out = ws.path().join("rep");
     bench(ws.path())
-        .args(["gate", "--policy", "features", "--quick", "--rounds", "6", "--out-dir"])
+        .args([
+            "gate",
+            "--policy",
+            "features",
+            "--quick",
+            "--rounds",
+            "6",
+            "--out-dir",
+        ])
         .arg(&out)
         .assert()
         .code(0)
         .stdout(predicate::str::contains("Q-batch-batched"))
         .stdout(predicate::str::contains("noise CV / MDE"))
         .stdout(predicate::str::contains("correction: Benjamini-Hochberg"))
-        .stdout(predicate::str::contains(
-            "(policy features, exit 0",
-        ));
+        .stdout(predicate::str::contains("(policy features, exit 0"));
     let got = files(&out);
     for f in [
         "notes.md",
@@ -386,7 +392,15 @@ fn calibrate_quick_reports_and_stores_rates() {
     assert_eq!(c["false_alarm"]["suite_rate"], 0.0);
     // The stored calibration is quoted by later reports.
     bench(w)
-        .args(["gate", "--policy", "features", "--quick", "--rounds", "6", "--out-dir"])
+        .args([
+            "gate",
+            "--policy",
+            "features",
+            "--quick",
+            "--rounds",
+            "6",
+            "--out-dir",
+        ])
         .arg(w.join("r"))
         .assert()
         .success();
@@ -463,7 +477,9 @@ fn default_gate_compares_the_working_tree_with_its_git_base_in_looks() {
         .stdout(predicate::str::contains("I-delivery"))
         .stdout(predicate::str::contains("T-lag"))
         .stdout(predicate::str::contains("gate PASSED: "))
-        .stdout(predicate::str::contains(" 0 regressed (policy change, exit 0"));
+        .stdout(predicate::str::contains(
+            " 0 regressed (policy change, exit 0",
+        ));
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(w.join("r/report.json")).unwrap()).unwrap();
     let notes = report["meta"]["notes"].to_string();

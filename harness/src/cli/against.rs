@@ -66,7 +66,11 @@ impl RevisionGate {
     ) -> anyhow::Result<RevisionGate> {
         // Validate what needs no git first, so bad flags are named even outside a repository.
         let instructions = args.measure.as_deref() == Some("instructions");
-        let default = if instructions { "instructions" } else { "change" };
+        let default = if instructions {
+            "instructions"
+        } else {
+            "change"
+        };
         let policy = PolicyChoice::parse(args.policy.as_deref().unwrap_or(default))
             .load()
             .context("--policy")?;
@@ -228,7 +232,11 @@ fn measure_and_evaluate(
     let counts_ms = counts_started.elapsed().as_millis() as u64;
     let time = g.time_policy()?;
     let first = g
-        .plan(&time, looked(g.sampling, g.schedule.first_rounds), Measure::Time)
+        .plan(
+            &time,
+            looked(g.sampling, g.schedule.first_rounds),
+            Measure::Time,
+        )
         .with_context(|| {
             format!(
                 "policy `{}` has no gate to measure against a revision (none of kind \
@@ -246,17 +254,22 @@ fn measure_and_evaluate(
     let (stop, a) = loop {
         let a = evaluate(g, args, "gate", &run, counts.as_ref(), &g.policy)?;
         let progress = sequential::progress(&a.0.report);
-        let undecided: Vec<&str> = progress.undecided_gates.iter().map(String::as_str).collect();
+        let undecided: Vec<&str> = progress
+            .undecided_gates
+            .iter()
+            .map(String::as_str)
+            .collect();
         let next = (!undecided.is_empty() && !progress.failed)
             .then(|| g.policy.only(&undecided))
             .transpose()?
             .and_then(|p| {
-                let jobs_per_round = g.plan(&p, looked(g.sampling, 1), Measure::Time)?.order.len();
-                let rounds = g.schedule.next_rounds(
-                    looks,
-                    spent_ms,
-                    per_job_ms * jobs_per_round as f64,
-                )?;
+                let jobs_per_round = g
+                    .plan(&p, looked(g.sampling, 1), Measure::Time)?
+                    .order
+                    .len();
+                let rounds =
+                    g.schedule
+                        .next_rounds(looks, spent_ms, per_job_ms * jobs_per_round as f64)?;
                 g.plan(&p, looked(g.sampling, rounds), Measure::Time)
             });
         let plan = match (sequential::stop_reason(&progress, next.is_some()), next) {

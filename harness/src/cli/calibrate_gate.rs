@@ -93,7 +93,9 @@ impl GateCalibration {
             self.detection
                 .iter()
                 .find(|d| d.path == path && (d.nominal_pct - pct).abs() < 1e-9)
-                .map_or("-".into(), |d| format!("{:.0}%", d.trials.fail_rate * 100.0))
+                .map_or("-".into(), |d| {
+                    format!("{:.0}%", d.trials.fail_rate * 100.0)
+                })
         };
         format!(
             "calibration of the default gate on this machine class ({}): A/A false-fail {:.1}% \
@@ -187,7 +189,9 @@ impl Setup {
             (args.rounds.unwrap_or(36), Sampling::GATE_QUICK, 200)
         };
         if rounds < 12 {
-            bail!("--rounds {rounds}: a replayed gate run needs at least its first look (12 rounds)");
+            bail!(
+                "--rounds {rounds}: a replayed gate run needs at least its first look (12 rounds)"
+            );
         }
         let mut analysis = AnalysisConfig::default();
         analysis.compare.resamples = if args.quick { 200 } else { 1000 };
@@ -262,7 +266,13 @@ pub(super) fn calibrate_gate(
     let injections = injection_builds(&s, &sizes);
     let time = measure_cells(&s, ws, &s.gate_cells(false), &injections, Measure::Time)?;
     let counts = if s.counts {
-        Some(measure_cells(&s, ws, &s.gate_cells(true), &injections, Measure::Instructions)?)
+        Some(measure_cells(
+            &s,
+            ws,
+            &s.gate_cells(true),
+            &injections,
+            Measure::Instructions,
+        )?)
     } else {
         println!("note: valgrind is not on PATH: trials use time checks only");
         None
@@ -271,8 +281,7 @@ pub(super) fn calibrate_gate(
     print_result(&c);
     let path = stored_path(ws, args.dir.baseline_dir.as_deref(), s.base_cfg.mock);
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     crate::store::write_json_atomic(&path, &c)
         .with_context(|| format!("cannot store the calibration at {}", path.display()))?;
@@ -299,7 +308,10 @@ fn size_injections(s: &Setup, ws: &Path) -> anyhow::Result<Sizes> {
         .collect();
     let run = measure_cells(s, ws, &cells, &[], Measure::Time)?;
     let median_rate = |id: &str, m: MetricKind| {
-        let rec = run.cells.iter().find(|c| c.id == id && c.build == s.plain.label);
+        let rec = run
+            .cells
+            .iter()
+            .find(|c| c.id == id && c.build == s.plain.label);
         let mut v: Vec<f64> = rec
             .and_then(|c| {
                 crate::series::metric_values(c)
@@ -311,9 +323,20 @@ fn size_injections(s: &Setup, ws: &Path) -> anyhow::Result<Sizes> {
         v.sort_by(f64::total_cmp);
         v.get(v.len() / 2).copied().unwrap_or(0.0)
     };
-    let id = |g: &str| cells.iter().find(|(x, _)| x.id == g).map(|(_, c)| c.id.clone());
-    let publish = median_rate(&id("T-publish-1").unwrap_or_default(), MetricKind::PublishesPerSec);
-    let deliver = median_rate(&id("T-delivery").unwrap_or_default(), MetricKind::DeliveriesPerSec);
+    let id = |g: &str| {
+        cells
+            .iter()
+            .find(|(x, _)| x.id == g)
+            .map(|(_, c)| c.id.clone())
+    };
+    let publish = median_rate(
+        &id("T-publish-1").unwrap_or_default(),
+        MetricKind::PublishesPerSec,
+    );
+    let deliver = median_rate(
+        &id("T-delivery").unwrap_or_default(),
+        MetricKind::DeliveriesPerSec,
+    );
     if publish <= 0.0 || deliver <= 0.0 {
         bail!("calibrate: the sizing run measured no publish or delivery rate");
     }
@@ -395,7 +418,13 @@ fn measure_cells(
         plan.matrix.builds.len(),
         plan.order.len()
     );
-    measure(&plan, ws, s.base_cfg.mock, s.base_cfg.knobs.clone(), Vec::new())
+    measure(
+        &plan,
+        ws,
+        s.base_cfg.mock,
+        s.base_cfg.knobs.clone(),
+        Vec::new(),
+    )
 }
 
 /// The per-round values of `gate`'s metric in `build` (empty when not measured).
@@ -465,7 +494,8 @@ fn score(
                 .map(|_| run_trial(&checks, &s.schedule, look, &s.analysis, &mut rng))
                 .collect();
             let own = |run: &RunFile, m: MetricKind, id: &str| {
-                let (_, cell) = s.gate_cells(m == MetricKind::InstructionsPerMsg)
+                let (_, cell) = s
+                    .gate_cells(m == MetricKind::InstructionsPerMsg)
                     .into_iter()
                     .find(|(g, _)| g.id == id)?;
                 let b = values_of(run, &cell, &s.plain, m);
@@ -543,7 +573,9 @@ fn print_result(c: &GateCalibration) {
         c.aa_resampled.inconclusive_rate * 100.0,
         c.aa_resampled.mean_looks
     );
-    println!("path     nominal  spins  measured (time)  count change  detected (exit 1)  inconclusive");
+    println!(
+        "path     nominal  spins  measured (time)  count change  detected (exit 1)  inconclusive"
+    );
     for d in &c.detection {
         println!(
             "{:<8} {:>6.0}%  {:>5}  {:>14.1}%  {:>12}  {:>16.0}%  {:>11.1}%",

@@ -9,7 +9,6 @@ use ron_bench_report::policy::{Plan as GatePlan, Policy};
 use ron_bench_report::report::{Meta, Report};
 use std::collections::BTreeSet;
 
-
 /// Inputs of one analysis.
 #[derive(Debug, Clone)]
 pub struct Inputs<'a> {
@@ -188,4 +187,3 @@ fn counter_sides<'a>(inp: &Inputs<'a>) -> (Side<'a>, Side<'a>) {
         }
     }
 }
-

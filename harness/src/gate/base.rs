@@ -113,7 +113,10 @@ mod tests {
 
     #[test]
     fn a_clean_tree_not_ahead_gates_the_last_commit() {
-        assert_eq!(choose(&facts(Some(("origin/HEAD", "h")), false)).rev, "HEAD~1");
+        assert_eq!(
+            choose(&facts(Some(("origin/HEAD", "h")), false)).rev,
+            "HEAD~1"
+        );
         assert_eq!(choose(&facts(None, false)).rev, "HEAD~1");
     }
 

@@ -433,4 +433,3 @@ fn reference_jobs(jobs: &mut Jobs, gate: &GateSpec, extra: &[Build], d: &Default
         }
     }
 }
-

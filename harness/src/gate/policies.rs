@@ -10,7 +10,11 @@ use std::path::PathBuf;
 /// same-tree `bus_batch` feature A/B; `revision` the older three-check revision gate.
 pub const BUILT_IN: [(&str, &[&str], &str); 8] = [
     ("change", &[], include_str!("../../gates/change.toml")),
-    ("features", &["quick"], include_str!("../../gates/features.toml")),
+    (
+        "features",
+        &["quick"],
+        include_str!("../../gates/features.toml"),
+    ),
     ("revision", &[], include_str!("../../gates/revision.toml")),
     ("perf_gate", &[], include_str!("../../gates/perf_gate.toml")),
     (
@@ -18,9 +22,17 @@ pub const BUILT_IN: [(&str, &[&str], &str); 8] = [
         &[],
         include_str!("../../gates/perf_gate_strict.toml"),
     ),
-    ("instructions", &[], include_str!("../../gates/instructions.toml")),
+    (
+        "instructions",
+        &[],
+        include_str!("../../gates/instructions.toml"),
+    ),
     ("mog", &[], include_str!("../../gates/mog.toml")),
-    ("regression", &[], include_str!("../../gates/regression.toml")),
+    (
+        "regression",
+        &[],
+        include_str!("../../gates/regression.toml"),
+    ),
 ];
 
 /// The names `--policy` accepts besides a file path (for help and errors).
@@ -96,7 +108,10 @@ mod tests {
             let policy = p.load().unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(!policy.gates.is_empty(), "{name} has no gates");
         }
-        assert_eq!(PolicyChoice::parse("quick"), PolicyChoice::BuiltIn("features"));
+        assert_eq!(
+            PolicyChoice::parse("quick"),
+            PolicyChoice::BuiltIn("features")
+        );
         assert_eq!(
             PolicyChoice::parse("gates/x.toml"),
             PolicyChoice::File("gates/x.toml".into())

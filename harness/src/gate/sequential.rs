@@ -170,8 +170,10 @@ pub fn rounds_of(c: &CellRecord) -> usize {
 pub fn annotate(report: &mut Report, stop: Stop, looks: u32) {
     for r in &mut report.rows {
         if r.verdict == Verdict::Inconclusive {
-            r.reason
-                .push_str(&format!(" [undecided after {looks} looks: {}]", stop.as_str()));
+            r.reason.push_str(&format!(
+                " [undecided after {looks} looks: {}]",
+                stop.as_str()
+            ));
         }
     }
 }
@@ -212,38 +214,24 @@ mod tests {
         assert_eq!(S.next_rounds(1, 94_000, 1_000.0), Some(6));
     }
 
-    /// A synthetic suite of `checks` paired time checks, measured in looks exactly as the gate
-    /// does (undecided checks get more rounds, the alpha split over the looks). Each process
-    /// run has 2% log-normal noise and, with probability 0.15, lands in a 12% slow mode (the
-    /// VM's process modes); the new side is `effect` slower. Returns (suite failed, number of
-    /// checks left inconclusive).
+    /// A synthetic suite of `checks` paired time checks replayed as a whole gate run
+    /// ([`crate::gate::trials::run_trial`]: looks, per-look alpha, BH). Each process run has
+    /// 2% noise and, with probability 0.15, lands in a 12% slow mode (the VM's process
+    /// modes); the new side is `effect` slower. Returns (suite failed, checks inconclusive).
     fn simulate_suite(rng: &mut ChaCha8Rng, checks: usize, effect: f64) -> (bool, usize) {
-        use ron_bench_report::analysis::{
-            evaluate, AnalysisConfig, Cell, Check, GateKind, MetricKind, Rule,
-        };
-        let sched = Schedule {
-            budget_ms: 60,
-            max_looks: 5,
-            first_rounds: 12,
-            min_rounds: 4,
-        };
-        let mut run = |slow: f64, rng: &mut ChaCha8Rng| {
-            let mode = if rng.random::<f64>() < 0.15 { 0.12 } else { 0.0 };
+        use crate::gate::trials::{run_trial, CheckData};
+        use ron_bench_report::analysis::{AnalysisConfig, GateKind, MetricKind, Rule};
+        let run = |slow: f64, rng: &mut ChaCha8Rng| {
+            let mode = if rng.random::<f64>() < 0.15 {
+                0.12
+            } else {
+                0.0
+            };
             let noise: f64 = (0..4).map(|_| rng.random::<f64>() - 0.5).sum::<f64>() * 0.035;
             1e6 * (-(mode + noise + slow)).exp()
         };
-        let mut cells: Vec<Cell> = (0..checks)
-            .map(|i| Cell {
-                id: format!("c{i}:publishes_per_sec"),
-                params: Default::default(),
-                metric: MetricKind::PublishesPerSec.metric(),
-                base: Vec::new(),
-                new: Vec::new(),
-                paired: true,
-            })
-            .collect();
-        let rules: Vec<Check> = (0..checks)
-            .map(|i| Check {
+        let data: Vec<CheckData> = (0..checks)
+            .map(|i| CheckData {
                 rule: Rule {
                     gate_id: format!("g{i}"),
                     description: String::new(),
@@ -251,41 +239,15 @@ mod tests {
                     threshold_pct: 3.0,
                     noise_limit_pct: None,
                 },
-                cell: Some(i),
+                metric: MetricKind::PublishesPerSec.metric(),
+                base: (0..60).map(|_| run(0.0, rng)).collect(),
+                new: (0..60).map(|_| run(effect, rng)).collect(),
             })
             .collect();
         let mut cfg = AnalysisConfig::default();
         cfg.compare.resamples = 300;
-        cfg.gate.alpha = sched.look_alpha(0.05);
-        let mut todo: Vec<usize> = (0..checks).collect();
-        let mut rounds = sched.first_rounds;
-        let mut looks = 0;
-        loop {
-            looks += 1;
-            for &i in &todo {
-                for _ in 0..rounds {
-                    cells[i].base.push(run(0.0, rng));
-                    cells[i].new.push(run(effect, rng));
-                }
-            }
-            let eval = evaluate(&cells, &rules, &cfg);
-            let p = progress_of(
-                rules
-                    .iter()
-                    .zip(&eval.verdicts)
-                    .map(|(c, v)| (c.rule.gate_id.as_str(), v.verdict)),
-            );
-            let more = looks < sched.max_looks;
-            if stop_reason(&p, more).is_some() {
-                return (p.failed, p.undecided_gates.len());
-            }
-            todo = p
-                .undecided_gates
-                .iter()
-                .map(|g| g[1..].parse::<usize>().unwrap())
-                .collect();
-            rounds = 12;
-        }
+        let o = run_trial(&data, &S, 12, &cfg, rng);
+        (o.failed, o.inconclusive)
     }
 
     #[test]
@@ -322,7 +284,10 @@ mod tests {
         };
         assert_eq!(stop_reason(&p(&["a"], true), true), Some(Stop::Failed));
         assert_eq!(stop_reason(&p(&[], false), true), Some(Stop::AllDecided));
-        assert_eq!(stop_reason(&p(&["a"], false), false), Some(Stop::BudgetSpent));
+        assert_eq!(
+            stop_reason(&p(&["a"], false), false),
+            Some(Stop::BudgetSpent)
+        );
         assert_eq!(stop_reason(&p(&["a"], false), true), None);
     }
 }

@@ -48,7 +48,10 @@ pub fn run_trial<R: Rng + ?Sized>(
     cfg: &AnalysisConfig,
     rng: &mut R,
 ) -> TrialOutcome {
-    let n: Vec<usize> = checks.iter().map(|c| c.base.len().min(c.new.len())).collect();
+    let n: Vec<usize> = checks
+        .iter()
+        .map(|c| c.base.len().min(c.new.len()))
+        .collect();
     let orders: Vec<Vec<usize>> = n
         .iter()
         .map(|&k| {

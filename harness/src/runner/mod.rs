@@ -440,7 +440,11 @@ pub fn equalize_on_cpu(run: &mut crate::store::RunFile) {
         .filter(|c| !has(c))
         .map(|c| c.id.clone())
         .collect();
-    for c in run.cells.iter_mut().filter(|c| mixed.contains(&c.id) && has(c)) {
+    for c in run
+        .cells
+        .iter_mut()
+        .filter(|c| mixed.contains(&c.id) && has(c))
+    {
         for r in &mut c.rounds {
             for s in &mut r.samples {
                 s.on_cpu_ppm = None;
