@@ -10,16 +10,16 @@ pub struct RonBus;
 
 /// Publisher side of [`RonBus`].
 #[derive(Debug)]
-pub struct RonTx(Bus<Msg>);
+pub struct RonTx(Bus<Msg>, u64);
 
 /// Subscriber side of [`RonBus`].
 #[derive(Debug)]
-pub struct RonRx(Receiver<Msg>);
+pub struct RonRx(Receiver<Msg>, u64);
 
 impl Publisher for RonTx {
     #[inline]
     fn publish(&mut self, msg: Msg) -> usize {
-        crate::inject::spin(crate::inject::PUBLISH_SPINS);
+        crate::inject::tick(crate::inject::PUBLISH, &mut self.1);
         self.0.publish(msg)
     }
     #[cfg(feature = "bus_batch")]
@@ -37,7 +37,7 @@ impl Subscriber for RonRx {
     fn recv(&mut self) -> Recv {
         match self.0.blocking_recv() {
             Ok(m) => {
-                crate::inject::spin(crate::inject::DELIVER_SPINS);
+                crate::inject::tick(crate::inject::DELIVER, &mut self.1);
                 Recv::Msg(m)
             }
             Err(ron_bus::RecvError::Lagged(n)) => Recv::Lagged(n),
@@ -48,7 +48,7 @@ impl Subscriber for RonRx {
     fn try_recv(&mut self) -> Recv {
         match self.0.try_recv() {
             Ok(m) => {
-                crate::inject::spin(crate::inject::DELIVER_SPINS);
+                crate::inject::tick(crate::inject::DELIVER, &mut self.1);
                 Recv::Msg(m)
             }
             Err(TryRecvError::Lagged(n)) => Recv::Lagged(n),
@@ -68,16 +68,16 @@ impl Contender for RonBus {
     type Rx = RonRx;
     fn channel(cap: usize, fanout: usize) -> (RonTx, Vec<RonRx>) {
         let bus = new_bus(cap, fanout);
-        let rxs = (0..fanout).map(|_| RonRx(bus.subscribe())).collect();
-        (RonTx(bus), rxs)
+        let rxs = (0..fanout).map(|_| RonRx(bus.subscribe(), 0)).collect();
+        (RonTx(bus, 0), rxs)
     }
     #[cfg(feature = "bus_interest")]
     fn channel_with_interest(cap: usize, fanout: usize, mask: u64) -> (RonTx, Vec<RonRx>) {
         let bus = new_bus(cap, fanout);
         let rxs = (0..fanout)
-            .map(|_| RonRx(bus.subscribe_with_interest(mask)))
+            .map(|_| RonRx(bus.subscribe_with_interest(mask), 0))
             .collect();
-        (RonTx(bus), rxs)
+        (RonTx(bus, 0), rxs)
     }
 }
 

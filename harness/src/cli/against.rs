@@ -203,7 +203,7 @@ pub(super) fn gate_against(
     if let Some(note) = &g.counts_off {
         println!("note: {note}");
     }
-    let (a, run, stop) = match &args.run {
+    let (mut a, run, stop) = match &args.run {
         Some(p) => {
             let (label, run) = load_run_arg(Some(p), ws)?;
             let (a, run) = evaluate(&g, args, &label, &run, None, &g.policy)?;
@@ -214,6 +214,13 @@ pub(super) fn gate_against(
             (a, run, Some(stop))
         }
     };
+    if g.policy.name == "change" {
+        let cal = super::calibrate_gate::stored(ws, args.dir.baseline_dir.as_deref(), g.base_cfg.mock);
+        a.report.meta.notes.push(cal.map_or_else(
+            || "calibration: none stored for this machine class (run `ron-bench calibrate`)".into(),
+            |c| c.summary(),
+        ));
+    }
     finish(args, ws, &g.policy, &a, &run, started, stop)
 }
 

@@ -49,8 +49,8 @@ pub struct Detection {
     pub path: String,
     /// Nominal slowdown of the path, percent of its cost.
     pub nominal_pct: f64,
-    /// Spins compiled in.
-    pub spins: u64,
+    /// Spin iterations per operation on average (`spins / every`).
+    pub spins_per_op: f64,
     /// Slowdown measured on the path's own single-thread cell (paired median), percent.
     pub measured_pct: f64,
     /// Instruction-count change on the path's own cell, percent (with valgrind).
@@ -231,8 +231,11 @@ impl Setup {
             .collect()
     }
 
-    fn injected(&self, path: InjectPath, spins: u64) -> Build {
-        Build::injected(self.plain.features.clone(), Injection { path, spins })
+    fn injected(&self, (path, spins, every): (InjectPath, u64, u64)) -> Build {
+        Build::injected(
+            self.plain.features.clone(),
+            Injection { path, spins, every },
+        )
     }
 }
 
@@ -356,6 +359,16 @@ fn size_injections(s: &Setup, ws: &Path) -> anyhow::Result<Sizes> {
     Ok(sizes)
 }
 
+/// Whole spins per injection and the period that make `spins_per_op` on average: below one
+/// spin per operation, one spin every K operations (K = round(1 / spins_per_op)).
+fn dose(spins_per_op: f64) -> (u64, u64) {
+    if spins_per_op >= 1.0 {
+        (spins_per_op.round() as u64, 1)
+    } else {
+        (1, (1.0 / spins_per_op.max(1e-3)).round().max(1.0) as u64)
+    }
+}
+
 /// `(path, nominal %, build)` for every level, publish then delivery.
 fn injection_builds(s: &Setup, z: &Sizes) -> Vec<(InjectPath, f64, Build)> {
     let mut out = Vec::new();
@@ -364,8 +377,8 @@ fn injection_builds(s: &Setup, z: &Sizes) -> Vec<(InjectPath, f64, Build)> {
         (InjectPath::Deliver, z.ns_per_delivery),
     ] {
         for &pct in &s.levels {
-            let spins = (pct / 100.0 * cost / z.ns_per_spin).round().max(1.0) as u64;
-            out.push((path, pct, s.injected(path, spins)));
+            let (spins, every) = dose(pct / 100.0 * cost / z.ns_per_spin);
+            out.push((path, pct, s.injected((path, spins, every))));
         }
     }
     out
@@ -510,7 +523,7 @@ fn score(
             Detection {
                 path: path.name().into(),
                 nominal_pct: *pct,
-                spins: build.inject.map_or(0, |i| i.spins),
+                spins_per_op: build.inject.map_or(0.0, |i| i.spins_per_op()),
                 measured_pct: own(time, metric, t_id).unwrap_or(f64::NAN),
                 count_change_pct: counts
                     .and_then(|c| own(c, MetricKind::InstructionsPerMsg, i_id))
@@ -574,14 +587,14 @@ fn print_result(c: &GateCalibration) {
         c.aa_resampled.mean_looks
     );
     println!(
-        "path     nominal  spins  measured (time)  count change  detected (exit 1)  inconclusive"
+        "path     nominal  spins/op  measured (time)  count change  detected (exit 1)  inconclusive"
     );
     for d in &c.detection {
         println!(
-            "{:<8} {:>6.0}%  {:>5}  {:>14.1}%  {:>12}  {:>16.0}%  {:>11.1}%",
+            "{:<8} {:>6.0}%  {:>8.2}  {:>14.1}%  {:>12}  {:>16.0}%  {:>11.1}%",
             d.path,
             d.nominal_pct,
-            d.spins,
+            d.spins_per_op,
             d.measured_pct,
             d.count_change_pct
                 .map_or("-".into(), |p| format!("{p:+.2}%")),

@@ -141,7 +141,7 @@ fn cargo_build(
         crate::spec::InjectPath::Deliver,
     ] {
         match build.inject.filter(|i| i.path == path) {
-            Some(i) => cmd.env(path.env_var(), i.spins.to_string()),
+            Some(i) => cmd.env(path.env_var(), i.value()),
             None => cmd.env_remove(path.env_var()),
         };
     }

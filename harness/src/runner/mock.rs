@@ -104,7 +104,8 @@ fn synthesize(job: &Job<'_>, injected: f64) -> RunOutput {
         }
         _ => 0,
     });
-    let spins = (r.throttle_spins + injected_spins) as f64 * 0.05;
+    let every = job.build.inject.map_or(1, |i| i.every.max(1));
+    let spins = (r.throttle_spins as f64 + injected_spins as f64 / every as f64) * 0.05;
     let cost = (MockExecutor::cost_ns(r.contender) + spins) * slow * jitter * injected;
     let per_unit = match r.scenario {
         Scenario::Steady | Scenario::Latency | Scenario::MetricsHot => 1,

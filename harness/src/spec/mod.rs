@@ -105,8 +105,26 @@ pub struct Build {
 pub struct Injection {
     /// The path.
     pub path: InjectPath,
-    /// Extra spin iterations per operation.
+    /// Spin iterations per injection.
     pub spins: u64,
+    /// Operations per injection (1: every operation).
+    pub every: u64,
+}
+
+impl Injection {
+    /// The compile-time value (`N` or `N/K`, see `ron_comparables::inject`).
+    pub fn value(&self) -> String {
+        if self.every > 1 {
+            format!("{}/{}", self.spins, self.every)
+        } else {
+            self.spins.to_string()
+        }
+    }
+
+    /// Spin iterations per operation on average.
+    pub fn spins_per_op(&self) -> f64 {
+        self.spins as f64 / self.every.max(1) as f64
+    }
 }
 
 /// A hot path calibration can slow down.
@@ -159,7 +177,12 @@ impl Build {
     pub fn injected(features: Vec<String>, inject: Injection) -> Build {
         let plain = Build::new(features);
         Build {
-            label: format!("{}~{}{}", plain.label, inject.path.name(), inject.spins),
+            label: format!(
+                "{}~{}{}",
+                plain.label,
+                inject.path.name(),
+                inject.value().replace('/', "per")
+            ),
             inject: Some(inject),
             ..plain
         }
