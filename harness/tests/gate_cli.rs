@@ -374,7 +374,7 @@ fn calibrate_quick_reports_and_stores_rates() {
     let ws = tempfile::tempdir().unwrap();
     let w = ws.path();
     bench(w)
-        .args(["calibrate", "--quick"])
+        .args(["calibrate", "--policy", "features", "--quick"])
         .assert()
         .success()
         .stdout(predicate::str::contains(
@@ -407,7 +407,7 @@ fn calibrate_quick_reports_and_stores_rates() {
     let notes = std::fs::read_to_string(w.join("r/notes.md")).unwrap();
     assert!(notes.contains("calibration "), "{notes}");
     bench(w)
-        .args(["calibrate", "--quick", "--slowdown", "5,abc"])
+        .args(["calibrate", "--policy", "features", "--quick", "--slowdown", "5,abc"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--slowdown"));
@@ -512,4 +512,39 @@ fn default_gate_outside_git_says_what_to_do() {
         .code(2)
         .stderr(predicate::str::contains("not a git work tree"))
         .stderr(predicate::str::contains("--policy features"));
+}
+
+#[test]
+fn calibrate_replays_the_default_gate_on_compiled_in_slowdowns() {
+    let ws = git_workspace();
+    let w = ws.path();
+    bench(w)
+        .args(["calibrate", "--quick", "--slowdown", "5,50"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("sizing: "))
+        .stdout(predicate::str::contains("A/A: false-fail 0.0% of 20 resampled"))
+        .stdout(predicate::str::contains("publish"))
+        .stdout(predicate::str::contains("deliver"));
+    // A mock calibration never lands in baselines/ (the committed measurement).
+    assert!(!w.join("baselines/calibration/change.json").exists());
+    let c: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(w.join("reports/calibration/change.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(c["schema"], "ron-bench/gate-calibration/v1");
+    assert_eq!(c["aa_resampled"]["fail_rate"], 0.0);
+    let det = c["detection"].as_array().unwrap();
+    assert_eq!(det.len(), 4, "publish and deliver at 5% and 50%");
+    let big = det
+        .iter()
+        .find(|d| d["path"] == "publish" && d["nominal_pct"] == 50.0)
+        .unwrap();
+    assert_eq!(big["trials"]["fail_rate"], 1.0, "{big}");
+    // The default gate quotes it.
+    bench(w)
+        .args(["gate", "--budget", "10"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("calibration of the default gate"));
 }

@@ -346,7 +346,11 @@ fn size_injections(s: &Setup, ws: &Path) -> anyhow::Result<Sizes> {
     let spins: u64 = 20_000_000;
     let t = Instant::now();
     ron_comparables::inject::spin(spins);
-    let ns_per_spin = (t.elapsed().as_nanos() as f64 / spins as f64).max(0.05);
+    let ns_per_spin = if s.base_cfg.mock {
+        crate::runner::mock::NS_PER_SPIN
+    } else {
+        (t.elapsed().as_nanos() as f64 / spins as f64).max(0.05)
+    };
     let sizes = Sizes {
         ns_per_publish: 1e9 / publish,
         ns_per_delivery: 1e9 / deliver,

@@ -99,10 +99,8 @@ pub fn progress_of<'a>(verdicts: impl IntoIterator<Item = (&'a str, Verdict)>) -
     let mut failed = false;
     for (gate, verdict) in verdicts {
         match verdict {
-            Verdict::Inconclusive => {
-                if !undecided_gates.iter().any(|g| g == gate) {
-                    undecided_gates.push(gate.to_string());
-                }
+            Verdict::Inconclusive if !undecided_gates.iter().any(|g| g == gate) => {
+                undecided_gates.push(gate.to_string());
             }
             Verdict::Regressed | Verdict::Failed => failed = true,
             _ => {}

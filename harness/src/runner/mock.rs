@@ -74,6 +74,10 @@ impl Executor for MockExecutor {
     }
 }
 
+/// What one compiled-in calibration spin costs the mock, in ns (calibrate sizes its doses with
+/// this under the mock, so a nominal slowdown is the mock's slowdown).
+pub const NS_PER_SPIN: f64 = 1.0;
+
 fn synthesize(job: &Job<'_>, injected: f64) -> RunOutput {
     let r = &job.request;
     let jitter = if job.round % 2 == 0 { 1.01 } else { 0.99 };
@@ -105,7 +109,7 @@ fn synthesize(job: &Job<'_>, injected: f64) -> RunOutput {
         _ => 0,
     });
     let every = job.build.inject.map_or(1, |i| i.every.max(1));
-    let spins = (r.throttle_spins as f64 + injected_spins as f64 / every as f64) * 0.05;
+    let spins = r.throttle_spins as f64 * 0.05 + injected_spins as f64 / every as f64 * NS_PER_SPIN;
     let cost = (MockExecutor::cost_ns(r.contender) + spins) * slow * jitter * injected;
     let per_unit = match r.scenario {
         Scenario::Steady | Scenario::Latency | Scenario::MetricsHot => 1,
