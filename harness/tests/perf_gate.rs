@@ -49,6 +49,8 @@ fn quick_against(ws: &Path, rev: &str) -> Command {
         "gate",
         "--against",
         rev,
+        "--policy",
+        "revision",
         "--quick",
         "--rounds",
         "8",
@@ -439,13 +441,15 @@ fn perf_gate_pr_sh_records_comments_and_finishes_with_the_gate_code() {
         .stdout(predicate::str::contains("### ron-bench perf gate: passed"));
     assert_eq!(read(&out.join("gate-exit-code")).trim(), "0");
     let comment = read(&out.join("pr-comment.md"));
-    assert!(comment.contains("R-steady-publish"), "{comment}");
+    // The PR gate is the default gate (policy `change`): code-path counts and times.
+    assert!(comment.contains("I-delivery"), "{comment}");
+    assert!(comment.contains("T-publish-1"), "{comment}");
     // The gate step itself never fails the job; `finish` does, with the gate's code.
     script(ws.path(), "perf_gate_pr.sh")
         .arg("gate")
         .env("BASE_SHA", "HEAD~1")
         .env("RON_BENCH_MOCK_SLOWDOWN_PCT", "10")
-        .env("RON_BENCH_MOCK_SLOW", "none")
+        .env("RON_BENCH_MOCK_SLOW", "bus_batch")
         .assert()
         .success();
     assert_eq!(read(&out.join("gate-exit-code")).trim(), "1");

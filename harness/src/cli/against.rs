@@ -52,6 +52,8 @@ pub(super) struct RevisionGate {
     schedule: Schedule,
     /// `None` when instruction counts are taken; else why not.
     counts_off: Option<String>,
+    /// `--measure instructions`: the gate is instruction counts only.
+    counts_only: bool,
     defaults: Defaults,
     base_cfg: super::config::RunConfig,
     extra: Vec<Build>,
@@ -91,6 +93,11 @@ impl RevisionGate {
         let rev = revision::resolve(ws, &choice.rev).context("--against")?;
         let mock = env("RON_BENCH_MOCK").is_some_and(|v| v == "1");
         let counts_off = counts_off(mock);
+        if instructions && counts_off.is_some() {
+            if let Err(e) = crate::runner::process::find_valgrind() {
+                bail!(e);
+            }
+        }
         if counts_off.is_some() && env(REQUIRE_VALGRIND).is_some_and(|v| v == "1") {
             bail!(
                 "{REQUIRE_VALGRIND}=1 but valgrind is not on PATH: install the `valgrind` package \
@@ -111,6 +118,7 @@ impl RevisionGate {
                 min_rounds: 4,
             },
             counts_off,
+            counts_only: instructions,
             defaults,
             base_cfg,
             extra,
@@ -232,25 +240,31 @@ fn measure_and_evaluate(
 ) -> anyhow::Result<(Analysis, RunFile, Stop)> {
     // The budget covers the whole measurement: the count run first, then the looks.
     let counts_started = Instant::now();
-    let counts = match g.count_policy()? {
+    let count_run = match g.count_policy()? {
         Some(p) => measure_counts(g, &p, ws)?,
         None => None,
     };
+    let counts = count_run.as_ref().map(|r| split_revision(r, &g.rev.sha));
     let counts_ms = counts_started.elapsed().as_millis() as u64;
     let time = g.time_policy()?;
-    let first = g
-        .plan(
-            &time,
-            looked(g.sampling, g.schedule.first_rounds),
-            Measure::Time,
-        )
-        .with_context(|| {
+    let first = g.plan(
+        &time,
+        looked(g.sampling, g.schedule.first_rounds),
+        Measure::Time,
+    );
+    let Some(first) = first else {
+        // Only instruction counts to gate (e.g. `--measure instructions`): one run decides.
+        let run = count_run.with_context(|| {
             format!(
                 "policy `{}` has no gate to measure against a revision (none of kind \
                  `against = \"baseline\"` or `\"reference\"` admits a cell)",
                 g.policy.name
             )
         })?;
+        let (a, run) = evaluate(g, args, "gate", &run, None, &g.policy)?;
+        save_run(ws, &run);
+        return Ok((a, run, Stop::AllDecided));
+    };
     print_look_plan(1, &first);
     let look_started = Instant::now();
     let mut run = look(g, &first, ws)?;
@@ -313,10 +327,16 @@ fn looked(sampling: Sampling, rounds: u32) -> Sampling {
 }
 
 fn print_look_plan(look: u32, plan: &Plan) {
+    let builds: Vec<&str> = plan
+        .builds_needed()
+        .into_iter()
+        .map(|b| plan.matrix.builds[b].label.as_str())
+        .collect();
     println!(
-        "look {look}: {} cells x {} builds, {} rounds -> {} process runs",
+        "look {look}: {} cells x {} builds ({}), {} rounds -> {} process runs",
         plan.cells.len(),
-        plan.builds_needed().len(),
+        builds.len(),
+        builds.join(", "),
         plan.matrix.sampling.rounds,
         plan.order.len()
     );
@@ -334,14 +354,16 @@ fn look(g: &RevisionGate, plan: &Plan, ws: &Path) -> anyhow::Result<RunFile> {
 }
 
 /// Step 2: instruction counts of both sides, split into (base, head).
-fn measure_counts(
-    g: &RevisionGate,
-    policy: &Policy,
-    ws: &Path,
-) -> anyhow::Result<Option<(RunFile, RunFile)>> {
-    let sampling = Sampling {
-        rounds: COUNT_ROUNDS,
-        ..Sampling::INSTRUCTIONS
+fn measure_counts(g: &RevisionGate, policy: &Policy, ws: &Path) -> anyhow::Result<Option<RunFile>> {
+    // `--measure instructions` keeps its own sampling (and `--rounds`); the default gate's
+    // count run needs only enough identical rounds to be exact.
+    let sampling = if g.counts_only {
+        g.sampling
+    } else {
+        Sampling {
+            rounds: COUNT_ROUNDS,
+            ..Sampling::INSTRUCTIONS
+        }
     };
     let Some(plan) = g.plan(policy, sampling, Measure::Instructions) else {
         return Ok(None);
@@ -350,10 +372,9 @@ fn measure_counts(
         "instruction counts: {} cells x {} builds x {} rounds under callgrind",
         plan.cells.len(),
         plan.builds_needed().len(),
-        COUNT_ROUNDS
+        plan.matrix.sampling.rounds
     );
-    let run = look(g, &plan, ws)?;
-    Ok(Some(split_revision(&run, &g.rev.sha)))
+    Ok(Some(look(g, &plan, ws)?))
 }
 
 /// Step 4: split, analyze at the per-look alpha, describe.
