@@ -70,6 +70,21 @@
 //! assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
 //! ```
 //!
+//! # Packed storage
+//! [`Bus::new_packed`] stores payloads that implement [`Packed`] (a few `u64` words) in the
+//! slots themselves: no allocation per publish and no epoch pin per delivery, same contract.
+//!
+//! ```
+//! use ron_bus::{Bus, TryRecvError};
+//! let bus = Bus::new_packed(4);
+//! let mut rx = bus.subscribe();
+//! for i in 0..10u64 {
+//!     bus.publish(i);
+//! }
+//! assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(6)));
+//! assert_eq!(rx.try_recv(), Ok(6));
+//! ```
+//!
 //! # Multiple publishers
 //! Publishers reserve sequence numbers with one atomic add. If a publisher is preempted
 //! between reserving and writing, receivers wait at that position until it finishes (or
@@ -115,6 +130,7 @@ pub use coalesce::CoalesceConfig;
 pub use error::{RecvError, TryRecvError};
 #[cfg(feature = "local_dispatch")]
 pub use local::LocalDispatch;
+pub use ring::{Packed, MAX_PACKED_WORDS};
 
 use crossbeam_utils::CachePadded;
 use ring::{Read, Ring, ALL_TOPICS};
@@ -264,10 +280,24 @@ impl<T: Clone + Send + Sync + 'static> Bus<T> {
     /// # Panics
     /// If `capacity` is 0 or larger than `2^62`.
     pub fn new(capacity: usize) -> Self {
-        Self::build(capacity, Notifier::default())
+        Self::build(capacity, Notifier::default(), Ring::new)
     }
 
-    fn build(capacity: usize, notifier: Notifier) -> Self {
+    /// Like [`Bus::new`], with packed storage: each slot holds the message as
+    /// [`Packed`] words, overwritten in place. Publishing allocates nothing and receiving
+    /// takes no epoch pin; the contract (lag, close, order, counts) is the same. Meant for
+    /// small `Copy` payloads (at most [`MAX_PACKED_WORDS`] words).
+    ///
+    /// # Panics
+    /// As [`Bus::new`], and if `T::WORDS > MAX_PACKED_WORDS`.
+    pub fn new_packed(capacity: usize) -> Self
+    where
+        T: Packed,
+    {
+        Self::build(capacity, Notifier::default(), Ring::new_packed)
+    }
+
+    fn build(capacity: usize, notifier: Notifier, ring: fn(usize) -> Ring<T>) -> Self {
         assert!(
             capacity > 0,
             "ron_bus::Bus::new: capacity must be at least 1 (got 0)"
@@ -279,7 +309,7 @@ impl<T: Clone + Send + Sync + 'static> Bus<T> {
         let capacity = capacity.next_power_of_two();
         Bus {
             shared: Arc::new(Shared {
-                ring: Ring::new(capacity),
+                ring: ring(capacity),
                 tail: CachePadded::new(AtomicU64::new(0)),
                 senders: AtomicUsize::new(1),
                 receivers: CachePadded::new(AtomicUsize::new(0)),
@@ -305,7 +335,7 @@ impl<T: Clone + Send + Sync + 'static> Bus<T> {
             coalesce: Some(coalescer),
             ..Notifier::default()
         };
-        let bus = Self::build(capacity, notifier);
+        let bus = Self::build(capacity, notifier, Ring::new);
         let weak = StdArc::downgrade(&bus.shared.notifier);
         std::thread::Builder::new()
             .name("ron-bus-coalesce".into())
