@@ -173,7 +173,8 @@ struct Notifier {
 }
 
 impl Notifier {
-    /// Publisher side, after `n` messages with `topic` were installed.
+    /// Publisher side, after `n` messages with `topic` were installed. The caller reserved
+    /// them with an RMW on `tail` (the default waiter list relies on it, see `wait.rs`).
     #[inline]
     fn after_publish(&self, n: u64, topic: u64) {
         #[cfg(feature = "bus_coalesce")]
@@ -184,7 +185,10 @@ impl Notifier {
             }
         }
         let _ = n;
-        let (sent, suppressed) = self.sweep(topic);
+        #[cfg(feature = "bus_edge_notify")]
+        let (sent, suppressed) = self.edge.notify(topic);
+        #[cfg(not(feature = "bus_edge_notify"))]
+        let (sent, suppressed) = (self.waiters.notify_reserved(topic), 0);
         if sent > 0 {
             counters::notify_sends(sent);
         }
@@ -193,8 +197,9 @@ impl Notifier {
         }
     }
 
-    /// One wake sweep for a message with `topic`: `(wakes sent, wakes suppressed)`.
-    #[inline]
+    /// One wake sweep for a message with `topic`, from a thread that reserved nothing (the
+    /// coalescing ticker): `(wakes sent, wakes suppressed)`.
+    #[cfg(feature = "bus_coalesce")]
     fn sweep(&self, topic: u64) -> (u64, u64) {
         #[cfg(feature = "bus_edge_notify")]
         {
@@ -584,15 +589,22 @@ impl<T: Clone + Send + Sync + 'static> Receiver<T> {
             other => return Some(other.map_err(to_recv_error)),
         }
         #[cfg(not(feature = "bus_edge_notify"))]
-        {
+        loop {
             // Until a pending mask change takes effect, wake for the union of both masks.
             let mask = self.interest.mask | self.interest.change.map_or(0, |c| c.1);
             self.shared.notifier.waiters.register(waker, mask);
+            // The RMW on `tail` orders our registration against publishers' reservations
+            // (wait.rs): a publisher whose reservation comes later sees us parked.
+            let reserved = self.shared.tail.fetch_add(0, Ordering::AcqRel);
             match self.try_recv() {
-                Err(TryRecvError::Empty) => None,
+                // A publisher reserved our next message before our RMW and has not installed
+                // it yet; it may not have seen our registration, so do not sleep on it: yield
+                // to it (it finishes in a few stores unless preempted) and look again.
+                Err(TryRecvError::Empty) if reserved > self.next => sync::yield_now(),
+                Err(TryRecvError::Empty) => return None,
                 other => {
                     self.shared.notifier.waiters.unregister(waker);
-                    Some(other.map_err(to_recv_error))
+                    return Some(other.map_err(to_recv_error));
                 }
             }
         }
