@@ -28,7 +28,6 @@
 
 use super::Read;
 use crate::sync::{AtomicU64, Ordering};
-use crossbeam_utils::CachePadded;
 
 /// Most payload words a [`Packed`] type may use (64 bytes).
 pub const MAX_PACKED_WORDS: usize = 8;
@@ -123,24 +122,23 @@ impl<A: Packed + Copy, B: Packed + Copy> Packed for (A, B) {
 }
 
 const WRITING: u64 = 1 << 63;
+
 /// Words per cache line.
 const LINE: usize = 8;
 
-type Words = [u64; MAX_PACKED_WORDS];
-
 pub(crate) struct WordRing<T> {
-    /// Slot words, one padded line per 8 words (see the module docs for the layout).
-    cells: Box<[CachePadded<[AtomicU64; LINE]>]>,
-    /// Words per slot: `2 + WORDS` rounded up to a power of two.
-    stride: usize,
-    /// Payload words per slot (`T::WORDS`).
-    words: usize,
+    /// Slot words (see the module docs for the layout). Slot `i` is
+    /// `cells[first + i * stride..][..stride]` with `stride = (2 + T::WORDS)` rounded up to a
+    /// power of two; `first` skips to a 64-byte boundary so a slot of up to 8 words never
+    /// straddles a cache line.
+    cells: Box<[AtomicU64]>,
+    first: usize,
     mask: u64,
-    capacity: usize,
-    /// `T::pack` / `T::unpack`, captured where `T: Packed` is known so `Ring<T>` needs no
-    /// extra bound.
-    pack: fn(&T, &mut [u64]),
-    unpack: fn(&[u64]) -> T,
+    /// `install_packed::<T>` / `read_packed::<T>`, monomorphised where `T: Packed` is known
+    /// (so `Ring<T>` needs no extra bound, and `pack`/`unpack` and the word count are
+    /// compiled into them): one indirect call per operation.
+    install: fn(&Self, u64, u64, T) -> bool,
+    read: fn(&Self, u64, u64) -> Read<T>,
 }
 
 impl<T> WordRing<T> {
@@ -154,40 +152,61 @@ impl<T> WordRing<T> {
             T::WORDS
         );
         debug_assert!(capacity.is_power_of_two());
-        let stride = (2 + T::WORDS).next_power_of_two();
-        let total = capacity.checked_mul(stride).expect("ring size overflows");
-        let lines = total.div_ceil(LINE);
+        let total = capacity
+            .checked_mul(Self::STRIDE)
+            .and_then(|n| n.checked_add(LINE - 1))
+            .expect("ring size overflows");
+        let cells: Box<[AtomicU64]> = (0..total).map(|_| AtomicU64::new(0)).collect();
+        // Words to skip to reach a 64-byte boundary (a layout hint only: under loom the
+        // atomics are larger and this is just some offset below LINE).
+        let addr = cells.as_ptr() as usize;
+        let first = (addr.next_multiple_of(64) - addr) / std::mem::size_of::<AtomicU64>();
         WordRing {
-            cells: (0..lines)
-                .map(|_| CachePadded::new(std::array::from_fn(|_| AtomicU64::new(0))))
-                .collect(),
-            stride,
-            words: T::WORDS,
+            cells,
+            first: first.min(LINE - 1),
             mask: capacity as u64 - 1,
-            capacity,
-            pack: T::pack,
-            unpack: T::unpack,
+            install: Self::install_packed,
+            read: Self::read_packed,
         }
     }
 
     pub(crate) fn capacity(&self) -> usize {
-        self.capacity
-    }
-
-    /// Word `k` of the slot of `seq` (`0` stamp, `1` topic, `2..` payload).
-    #[inline]
-    fn cell(&self, seq: u64, k: usize) -> &AtomicU64 {
-        let w = (seq & self.mask) as usize * self.stride + k;
-        &self.cells[w / LINE][w % LINE]
+        self.mask as usize + 1
     }
 
     /// Installs message `seq`; `false` (value dropped) when a newer message got there first.
+    #[inline]
     pub(crate) fn install(&self, seq: u64, topic: u64, val: T) -> bool {
-        let mut buf: Words = [0; MAX_PACKED_WORDS];
-        (self.pack)(&val, &mut buf[..self.words]);
+        (self.install)(self, seq, topic, val)
+    }
+
+    /// Reads message `seq` if the slot holds it (see the module docs for the protocol).
+    #[inline]
+    pub(crate) fn read(&self, seq: u64, interest: u64) -> Read<T> {
+        (self.read)(self, seq, interest)
+    }
+}
+
+impl<T: Packed> WordRing<T> {
+    /// Words per slot.
+    const STRIDE: usize = (2 + T::WORDS).next_power_of_two();
+
+    /// `(stamp, topic, payload words)` of the slot of `seq`.
+    #[inline]
+    fn slot(&self, seq: u64) -> (&AtomicU64, &AtomicU64, &[AtomicU64]) {
+        let start = self.first + (seq & self.mask) as usize * Self::STRIDE;
+        match &self.cells[start..start + Self::STRIDE] {
+            [stamp, topic, rest @ ..] => (stamp, topic, &rest[..T::WORDS]),
+            _ => unreachable!("a slot has at least 2 words"),
+        }
+    }
+
+    fn install_packed(&self, seq: u64, topic: u64, val: T) -> bool {
+        let mut buf = [0u64; MAX_PACKED_WORDS];
+        val.pack(&mut buf[..T::WORDS]);
         drop(val);
         let want = seq + 1;
-        let stamp = self.cell(seq, 0);
+        let (stamp, topic_cell, payload) = self.slot(seq);
         let mut cur = stamp.load(Ordering::Acquire);
         let mut spins = 0u32;
         loop {
@@ -221,20 +240,18 @@ impl<T> WordRing<T> {
             }
         }
         // Release (W2): a reader that loads one of these words also sees our claim later.
-        self.cell(seq, 1).store(topic, Ordering::Release);
-        for (k, w) in buf[..self.words].iter().enumerate() {
-            self.cell(seq, 2 + k).store(*w, Ordering::Release);
+        topic_cell.store(topic, Ordering::Release);
+        for (cell, w) in payload.iter().zip(&buf) {
+            cell.store(*w, Ordering::Release);
         }
         // Release: a reader that sees `want` sees every word above.
         stamp.store(want, Ordering::Release);
         true
     }
 
-    /// Reads message `seq` if the slot holds it (see the module docs for the protocol).
-    #[inline]
-    pub(crate) fn read(&self, seq: u64, interest: u64) -> Read<T> {
+    fn read_packed(&self, seq: u64, interest: u64) -> Read<T> {
         let want = seq + 1;
-        let stamp = self.cell(seq, 0);
+        let (stamp, topic_cell, payload) = self.slot(seq);
         let s1 = stamp.load(Ordering::Acquire);
         let named = s1 & !WRITING;
         if named > want {
@@ -245,10 +262,10 @@ impl<T> WordRing<T> {
         }
         // Acquire loads (W2): if any of them reads a newer writer's store, the stamp load
         // below sees that writer's claim (or later), and the copy is discarded.
-        let topic = self.cell(seq, 1).load(Ordering::Acquire);
-        let mut buf: Words = [0; MAX_PACKED_WORDS];
-        for (k, w) in buf[..self.words].iter_mut().enumerate() {
-            *w = self.cell(seq, 2 + k).load(Ordering::Acquire);
+        let topic = topic_cell.load(Ordering::Acquire);
+        let mut buf = [0u64; MAX_PACKED_WORDS];
+        for (w, cell) in buf.iter_mut().zip(payload) {
+            *w = cell.load(Ordering::Acquire);
         }
         // Acquire (not only for ordering after the loads above): a changed stamp is a newer
         // writer's claim, and the lag path then reads that writer's `tail` reservation.
@@ -258,7 +275,7 @@ impl<T> WordRing<T> {
         if topic & interest == 0 {
             Read::Skip
         } else {
-            Read::Value((self.unpack)(&buf[..self.words]))
+            Read::Value(T::unpack(&buf[..T::WORDS]))
         }
     }
 }
