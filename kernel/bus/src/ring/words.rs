@@ -207,7 +207,11 @@ impl<T: Packed> WordRing<T> {
         drop(val);
         let want = seq + 1;
         let (stamp, topic_cell, payload) = self.slot(seq);
-        let mut cur = stamp.load(Ordering::Acquire);
+        // First guess without loading: the slot holds the previous lap's message, installed
+        // (or nothing, on the first lap). A CAS alone takes the line exclusive once, instead of
+        // a shared read and then an upgrade while receivers are polling it. On failure `cur` is
+        // the real stamp and the loop below decides.
+        let mut cur = (seq + 1).saturating_sub(self.mask + 1);
         let mut spins = 0u32;
         loop {
             if cur & !WRITING >= want {
