@@ -18,6 +18,7 @@ fn main() {
         bursts: 500_000 / 256,
         pub_yield: false,
     };
+    let before = ron_metrics::bus().snapshot();
     let mut rates: Vec<f64> = (0..runs)
         .map(|_| {
             let s: Sample = match who.as_str() {
@@ -34,6 +35,14 @@ fn main() {
         })
         .collect();
     rates.sort_by(f64::total_cmp);
+    let d = ron_metrics::bus().snapshot().delta_since(&before);
+    if d.published > 0 {
+        println!(
+            "ron-bus wakes sent: {} ({:.3} per publish)",
+            d.notify_sends,
+            d.notify_sends as f64 / d.published as f64
+        );
+    }
     println!(
         "{who} fanout {fanout}: median {:.2} M deliveries/s over {runs} runs (min {:.2}, max {:.2})",
         rates[runs / 2] / 1e6,
