@@ -1,7 +1,7 @@
 //! ron-bus, and `throttled` (ron-bus plus a calibrated extra cost per publish).
 
 use crate::{Contender, Msg, Publisher, Recv, Subscriber, Topology};
-use ron_bus::{Bus, Receiver, TryRecvError};
+use ron_bus::{Bus, Packed, Receiver, TryRecvError};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// ron-bus through the shared adapter.
@@ -81,18 +81,37 @@ impl Contender for RonBus {
     }
 }
 
+/// `Msg` is two `u64`s, so the adapter uses ron-bus's packed storage (`Bus::new_packed`):
+/// slots hold the message in place (no allocation per publish, no epoch pin per delivery).
+impl Packed for Msg {
+    const WORDS: usize = 2;
+    #[inline]
+    fn pack(&self, w: &mut [u64]) {
+        w[0] = self.seq;
+        w[1] = self.sent_ns;
+    }
+    #[inline]
+    fn unpack(w: &[u64]) -> Self {
+        Msg {
+            seq: w[0],
+            sent_ns: w[1],
+        }
+    }
+}
+
 /// The bus under test. With `bus_autotune_cap` the bus picks its own capacity for the
-/// subscriber count (`Bus::with_autotuned_capacity`) and the cell's `cap` is ignored: that is
-/// the feature being measured (MOG A3 compares it with the best fixed capacity).
+/// subscriber count (`autotune_capacity`, what `Bus::with_autotuned_capacity` uses) and the
+/// cell's `cap` is ignored: that is the feature being measured (MOG A3 compares it with the
+/// best fixed capacity).
 #[cfg(feature = "bus_autotune_cap")]
 fn new_bus(_cap: usize, fanout: usize) -> Bus<Msg> {
-    Bus::with_autotuned_capacity(fanout)
+    Bus::new_packed(ron_bus::autotune_capacity(fanout, None))
 }
 
 /// The bus under test (see the `bus_autotune_cap` variant).
 #[cfg(not(feature = "bus_autotune_cap"))]
 fn new_bus(cap: usize, _fanout: usize) -> Bus<Msg> {
-    Bus::new(cap.max(1))
+    Bus::new_packed(cap.max(1))
 }
 
 static THROTTLE_SPINS: AtomicU64 = AtomicU64::new(0);

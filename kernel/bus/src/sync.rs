@@ -7,7 +7,7 @@ pub(crate) use loom::sync::atomic::fence;
 pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize};
 #[cfg(loom)]
 pub(crate) use loom::sync::{Arc, Mutex};
-#[cfg(all(loom, feature = "bus_soa"))]
+#[cfg(loom)]
 pub(crate) use loom::thread::yield_now;
 #[cfg(loom)]
 pub(crate) use loom::thread::{current as current_thread, park, Thread};
@@ -18,7 +18,7 @@ pub(crate) use std::sync::atomic::fence;
 pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize};
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Arc, Mutex};
-#[cfg(all(not(loom), feature = "bus_soa"))]
+#[cfg(not(loom))]
 pub(crate) use std::thread::yield_now;
 #[cfg(not(loom))]
 pub(crate) use std::thread::{current as current_thread, park, Thread};

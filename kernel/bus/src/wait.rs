@@ -1,18 +1,23 @@
 //! Default parking for receivers: a waker list guarded by a mutex plus a `parked` count that
 //! publishers read without the lock.
 //!
-//! No lost wake-up (checked by the loom models). Both sides touch `parked` with a
-//! read-modify-write, and RMWs on one location are totally ordered:
-//! - receiver: push waker, `parked.swap(len, AcqRel)` -> re-read the slot;
-//! - publisher: install CAS -> `parked.fetch_add(0, AcqRel)` (reads the latest value).
+//! No lost wake-up (checked by the loom models). The two sides meet on `tail`, which every
+//! publish already reserves with an RMW, so a publish pays no extra barrier for the check:
+//! - receiver: push waker, `parked.swap(len, AcqRel)`, then `t = tail.fetch_add(0, AcqRel)`,
+//!   then re-read its slot; if the slot is empty and `t > next`, a publisher reserved that
+//!   message before our RMW and may not see our registration: the receiver does not sleep
+//!   (it wakes itself and looks again);
+//! - publisher: `tail.fetch_add(1, AcqRel)` -> install -> `parked.load(Acquire)`.
 //!
-//! Every write of `parked` is an RMW (never a plain store), so each one continues the
-//! release sequence of the ones before it. If the receiver's swap comes first, the publisher's RMW reads `parked > 0` and wakes it.
-//! If the publisher's RMW comes first, the receiver's swap reads from it (acquire), so the
-//! install happens-before the receiver's re-read, which then sees the message. On x86 the
-//! publisher's RMW is one uncontended `lock xadd` on a line only parking receivers write,
-//! cheaper than the `mfence` a SeqCst fence would cost on every publish. Each entry carries the receiver's interest mask (`bus_interest`): a publish
-//! wakes only receivers whose mask shares a bit with the message's topic.
+//! RMWs on `tail` are totally ordered. If the receiver's comes first, the publisher's RMW
+//! reads from it (a chain of RMWs continues the release sequence), so the registration
+//! happens-before the publisher's load of `parked`, which sees it (every write of `parked`
+//! is an RMW under the lock, so a later value means a later list, which still holds the
+//! receiver or was drained by a publisher that woke it). If the publisher's comes first, the
+//! receiver's `t` counts the reservation. The coalescing ticker reserves nothing and keeps
+//! the older check: `parked.fetch_add(0, AcqRel)` against the receiver's swap then re-read.
+//! Each entry carries the receiver's interest mask (`bus_interest`): a publish wakes only
+//! receivers whose mask shares a bit with the message's topic.
 
 use crate::sync::Thread;
 #[cfg(not(feature = "bus_edge_notify"))]
@@ -53,9 +58,20 @@ impl Waiters {
         self.parked.swap(list.len(), Ordering::AcqRel);
     }
 
-    /// Publisher side, after a message was installed: the fast path is one uncontended RMW.
-    /// Returns the wakes sent (receivers whose mask excludes `topic` stay parked).
+    /// Publisher side, after a message it reserved with an RMW on `tail` was installed: the
+    /// fast path is one plain load (see the module docs). Returns the wakes sent (receivers
+    /// whose mask excludes `topic` stay parked).
     #[inline]
+    pub(crate) fn notify_reserved(&self, topic: u64) -> u64 {
+        if self.parked.load(Ordering::Acquire) == 0 {
+            return 0;
+        }
+        self.wake_matching(topic)
+    }
+
+    /// Like [`Waiters::notify_reserved`], for a caller that reserved nothing (the coalescing
+    /// ticker): one uncontended RMW on `parked`.
+    #[cfg(feature = "bus_coalesce")]
     pub(crate) fn notify(&self, topic: u64) -> u64 {
         if self.parked.fetch_add(0, Ordering::AcqRel) == 0 {
             return 0;

@@ -44,8 +44,9 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
-    fn order_no_duplicates_and_accounting(cap in 1usize..17, ops in proptest::collection::vec(op(), 1..200)) {
-        let bus = Bus::new(cap);
+    fn order_no_duplicates_and_accounting(cap in 1usize..17, packed in any::<bool>(), ops in proptest::collection::vec(op(), 1..200)) {
+        // Both storages obey the same model: node (any `T`) and packed (`Bus::new_packed`).
+        let bus = if packed { Bus::new_packed(cap) } else { Bus::new(cap) };
         let cap = bus.capacity() as u64;
         let mut published = 0u64;
         let mut subs: Vec<Sub> = Vec::new();

@@ -1,15 +1,19 @@
 //! The ring: the only module of this workspace that uses `unsafe`.
 //!
-//! Two layouts with one contract, chosen at compile time:
-//! - [`aos`] (default): `slots[i]` points at an immutable heap node `{seq, topic, val}`;
-//! - [`soa`] (`bus_soa`): a stride-1 stamp array next to a payload-pointer array, read
-//!   seqlock-style (stamp, payload, stamp again).
+//! [`Ring<T>`] is one of two storages, chosen when the bus is built:
+//! - node storage (`Bus::new`, any `T: Clone`), one of two layouts chosen at compile time:
+//!   - [`aos`] (default): `slots[i]` points at an immutable heap node `{seq, topic, val}`;
+//!   - [`soa`] (`bus_soa`): a stride-1 stamp array next to a payload-pointer array, read
+//!     seqlock-style (stamp, payload, stamp again).
+//! - packed storage ([`words`], `Bus::new_packed`, `T: Packed`): slots own their storage,
+//!   overwritten in place under a per-slot stamp; payload words are atomics, so this layout
+//!   needs no `unsafe`, no allocation per message and no epoch pin per delivery.
 //!
-//! Both reclaim replaced payloads through crossbeam-epoch (`defer_destroy`): a payload is
-//! freed only after every thread that was pinned when it was unlinked has unpinned, and every
-//! dereference happens under a pin taken before the pointer was loaded. A delivery therefore
-//! writes no shared memory: the reader loads, validates and clones; the pin touches only a
-//! thread-local record.
+//! The node layouts reclaim replaced payloads through crossbeam-epoch (`defer_destroy`): a
+//! payload is freed only after every thread that was pinned when it was unlinked has unpinned,
+//! and every dereference happens under a pin taken before the pointer was loaded. A delivery
+//! therefore writes no shared memory: the reader loads, validates and clones; the pin touches
+//! only a thread-local record.
 //!
 //! Under `--cfg loom` the collector is replaced by leaking replaced payloads (loom does not
 //! model crossbeam-epoch); the slot protocols themselves are identical and model-checked.
@@ -18,11 +22,67 @@
 mod aos;
 #[cfg(feature = "bus_soa")]
 mod soa;
+mod words;
 
 #[cfg(not(feature = "bus_soa"))]
-pub(crate) use aos::Ring;
+use aos::Ring as NodeRing;
 #[cfg(feature = "bus_soa")]
-pub(crate) use soa::Ring;
+use soa::Ring as NodeRing;
+use words::WordRing;
+pub use words::{Packed, MAX_PACKED_WORDS};
+
+/// The slots of one bus: heap nodes (any `T`) or packed words (`T: Packed`).
+pub(crate) enum Ring<T> {
+    Nodes(NodeRing<T>),
+    Words(WordRing<T>),
+}
+
+impl<T> Ring<T> {
+    pub(crate) fn capacity(&self) -> usize {
+        match self {
+            Ring::Nodes(r) => r.capacity(),
+            Ring::Words(r) => r.capacity(),
+        }
+    }
+}
+
+impl<T: Send + Sync + 'static> Ring<T> {
+    /// Node storage of `capacity` empty slots (a power of two, checked by the caller).
+    pub(crate) fn new(capacity: usize) -> Self {
+        Ring::Nodes(NodeRing::new(capacity))
+    }
+
+    /// Packed storage of `capacity` empty slots (a power of two, checked by the caller).
+    pub(crate) fn new_packed(capacity: usize) -> Self
+    where
+        T: Packed,
+    {
+        Ring::Words(WordRing::new(capacity))
+    }
+
+    /// Installs message `seq`; `false` (value dropped) when a newer message got there first
+    /// (a concurrent publisher lapped this one).
+    #[inline]
+    pub(crate) fn install(&self, seq: u64, topic: u64, val: T) -> bool {
+        match self {
+            Ring::Nodes(r) => r.install(seq, topic, val),
+            Ring::Words(r) => r.install(seq, topic, val),
+        }
+    }
+
+    /// Reads the message for `seq` (the reader's next expected sequence number); a message
+    /// whose topic shares no bit with `interest` is reported as [`Read::Skip`].
+    #[inline]
+    pub(crate) fn read(&self, seq: u64, interest: u64) -> Read<T>
+    where
+        T: Clone,
+    {
+        match self {
+            Ring::Words(r) => r.read(seq, interest),
+            Ring::Nodes(r) => r.read(seq, interest),
+        }
+    }
+}
 
 /// Topic mask of a message published without a topic: relevant to every subscriber.
 pub(crate) const ALL_TOPICS: u64 = u64::MAX;
