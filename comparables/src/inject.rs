@@ -81,7 +81,13 @@ mod tests {
     #[test]
     fn parses_spins_and_an_optional_period() {
         assert_eq!(parse(None), Rate { spins: 0, every: 1 });
-        assert_eq!(parse(Some("17")), Rate { spins: 17, every: 1 });
+        assert_eq!(
+            parse(Some("17")),
+            Rate {
+                spins: 17,
+                every: 1
+            }
+        );
         assert_eq!(parse(Some("1/5")), Rate { spins: 1, every: 5 });
         assert_eq!(parse(Some("1x")).spins, 0);
         assert_eq!(parse(Some("1/2/3")).spins, 0);
@@ -95,6 +101,9 @@ mod tests {
         for _ in 0..7 {
             tick(r, &mut c);
         }
-        assert_eq!(c, 1, "7 ticks of period 3: two injections, one tick pending");
+        assert_eq!(
+            c, 1,
+            "7 ticks of period 3: two injections, one tick pending"
+        );
     }
 }

@@ -407,7 +407,14 @@ fn calibrate_quick_reports_and_stores_rates() {
     let notes = std::fs::read_to_string(w.join("r/notes.md")).unwrap();
     assert!(notes.contains("calibration "), "{notes}");
     bench(w)
-        .args(["calibrate", "--policy", "features", "--quick", "--slowdown", "5,abc"])
+        .args([
+            "calibrate",
+            "--policy",
+            "features",
+            "--quick",
+            "--slowdown",
+            "5,abc",
+        ])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--slowdown"));
@@ -523,7 +530,9 @@ fn calibrate_replays_the_default_gate_on_compiled_in_slowdowns() {
         .assert()
         .success()
         .stdout(predicate::str::contains("sizing: "))
-        .stdout(predicate::str::contains("A/A: false-fail 0.0% of 20 resampled"))
+        .stdout(predicate::str::contains(
+            "A/A: false-fail 0.0% of 20 resampled",
+        ))
         .stdout(predicate::str::contains("publish"))
         .stdout(predicate::str::contains("deliver"));
     // A mock calibration never lands in baselines/ (the committed measurement).

@@ -223,7 +223,8 @@ pub(super) fn gate_against(
         }
     };
     if g.policy.name == "change" {
-        let cal = super::calibrate_gate::stored(ws, args.dir.baseline_dir.as_deref(), g.base_cfg.mock);
+        let cal =
+            super::calibrate_gate::stored(ws, args.dir.baseline_dir.as_deref(), g.base_cfg.mock);
         a.report.meta.notes.push(cal.map_or_else(
             || "calibration: none stored for this machine class (run `ron-bench calibrate`)".into(),
             |c| c.summary(),

@@ -102,7 +102,13 @@ pub(super) fn finish(
     let written = output::write_report_dir(&dir, a, run)?;
     println!("reports: {} ({} files)", dir.display(), written.len());
     let o = &a.report.outcome;
-    for n in a.report.meta.notes.iter().filter(|n| n.starts_with("calibration")) {
+    for n in a
+        .report
+        .meta
+        .notes
+        .iter()
+        .filter(|n| n.starts_with("calibration"))
+    {
         println!("{n}");
     }
     for f in &o.failing {
