@@ -524,6 +524,57 @@ mod tests {
     }
 
     #[test]
+    fn delivery_drains_every_message_to_every_receiver_for_every_contender() {
+        struct Del(BurstParams);
+        impl Visit for Del {
+            type Out = Sample;
+            fn visit<C: Contender>(self) -> Sample {
+                delivery::<C>(self.0)
+            }
+        }
+        let p = BurstParams {
+            burst: 64,
+            fanout: 4,
+            cap: 16, // below the burst: the workload sizes the ring to the burst
+            bursts: 5,
+            pub_yield: false,
+        };
+        for id in ContenderId::ALL {
+            let s = id.visit(Del(p));
+            assert_eq!(s.published, 64 * 5, "{id}");
+            assert_eq!(s.subs.len(), 4, "{id}");
+            assert_eq!(s.delivered(), 4 * 64 * 5, "{id}: nothing lost, nothing lagged");
+            assert_eq!(s.lagged(), 0, "{id}");
+            assert!(s.accounting_holds(), "{id}: {s:?}");
+        }
+    }
+
+    #[test]
+    fn lag_recover_reports_one_lag_per_unit_then_the_retained_ring() {
+        struct Lag(BurstParams);
+        impl Visit for Lag {
+            type Out = Sample;
+            fn visit<C: Contender>(self) -> Sample {
+                lag_recover::<C>(self.0)
+            }
+        }
+        let p = BurstParams {
+            burst: 40,
+            fanout: 1,
+            cap: 64,
+            bursts: 7,
+            pub_yield: false,
+        };
+        for id in ContenderId::ALL.into_iter().filter(|c| c.lossy()) {
+            let s = id.visit(Lag(p));
+            assert_eq!(s.published, (64 + 40) * 7, "{id}");
+            assert_eq!(s.subs[0].lagged, 40 * 7, "{id}: Lagged(burst) every unit");
+            assert_eq!(s.subs[0].delivered, 64 * 7, "{id}: then the whole ring");
+            assert!(s.accounting_holds(), "{id}: {s:?}");
+        }
+    }
+
+    #[test]
     fn lagged_uses_capacity_one_and_still_accounts() {
         struct Lag(BurstParams);
         impl Visit for Lag {

@@ -105,7 +105,7 @@ impl RevisionGate {
             );
         }
         let (base_cfg, defaults) = defaults(args, env, ws)?;
-        let budget_s = args.budget.unwrap_or(if args.quick { 60 } else { 150 });
+        let budget_s = args.budget.unwrap_or(if args.quick { 60 } else { 120 });
         Ok(RevisionGate {
             policy,
             why: choice.reason,

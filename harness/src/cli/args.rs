@@ -98,7 +98,7 @@ pub struct GateArgs {
     pub against: Option<String>,
     /// Wall-time budget in seconds for the measurement of a revision gate (builds excluded):
     /// undecided checks get more interleaved rounds until decided or the budget is spent.
-    /// [default: 150; 60 with --quick]
+    /// [default: 120; 60 with --quick]
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub budget: Option<u64>,
     /// Most looks (interim analyses) of a revision gate; the false-alarm rate is split over
