@@ -192,13 +192,14 @@ pub struct SampleLine {
 
 impl SampleLine {
     /// `elapsed_ns` scaled to the time the thread was on a CPU (unchanged without
-    /// `on_cpu_ppm`).
+    /// `on_cpu_ppm`). The scheduler's runtime advances in steps (ticks and switches), so a
+    /// share below 10% in a sample of a busy thread is a reading artefact: wall time is kept.
     pub fn on_cpu_elapsed_ns(&self) -> u64 {
         match self.on_cpu_ppm {
-            Some(ppm) => {
+            Some(ppm) if ppm >= 100_000 => {
                 (u128::from(self.elapsed_ns) * u128::from(ppm.min(1_000_000)) / 1_000_000) as u64
             }
-            None => self.elapsed_ns,
+            _ => self.elapsed_ns,
         }
     }
 }
