@@ -12,6 +12,7 @@
 
 pub mod adapters;
 pub mod inject;
+pub mod pin;
 pub mod knobs;
 pub mod table;
 pub mod workloads;

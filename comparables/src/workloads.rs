@@ -180,6 +180,10 @@ fn run<P: Publisher, R: Subscriber>(
         .map(|_| CachePadded::new(AtomicU64::new(0)))
         .collect();
     let start_line = Arc::new(Barrier::new(p.fanout + 1));
+    // C3 (`RON_BENCH_PIN=1`): a core each when the cores allow (subscriber i on core i + 1,
+    // publisher on core 0); see `crate::pin` for why it is off by default.
+    let cores = crate::pin::plan(p.fanout + 1);
+    let core = |i: usize| cores.as_ref().map(|c| c[i]);
     let handles: Vec<_> = rxs
         .into_iter()
         .enumerate()
@@ -187,9 +191,49 @@ fn run<P: Publisher, R: Subscriber>(
             let start_line = Arc::clone(&start_line);
             let progress = Arc::clone(&progress);
             let mixed = mode == SendMode::MixedTopic;
-            std::thread::spawn(move || drain(rx, drain_mode, mixed, &start_line, &progress[i]))
+            let sub_core = core(i + 1);
+            std::thread::spawn(move || {
+                crate::pin::pin(sub_core);
+                drain(rx, drain_mode, mixed, &start_line, &progress[i])
+            })
         })
         .collect();
+    let pub_core = core(0);
+    // The publisher runs on its own thread when pinned, so the caller's affinity is untouched.
+    let (elapsed_ns, owed) = if pub_core.is_some() {
+        let start_line = Arc::clone(&start_line);
+        let publisher = std::thread::spawn(move || {
+            crate::pin::pin(pub_core);
+            let out = publish_bursts(p, mode, &mut tx, &start_line, &progress);
+            drop(tx); // closes the channel: subscribers see Closed and exit
+            out
+        });
+        publisher.join().expect("publisher thread panicked")
+    } else {
+        let out = publish_bursts(p, mode, &mut tx, &start_line, &progress);
+        drop(tx);
+        out
+    };
+    let subs = handles
+        .into_iter()
+        .map(|h| h.join().expect("subscriber thread panicked"))
+        .collect();
+    Sample {
+        elapsed_ns,
+        published: owed,
+        subs,
+    }
+}
+
+/// The publisher's side of [`run`]: every burst, then the epoch wait. Returns the elapsed ns
+/// and the messages each subscriber is owed; the caller closes the channel.
+fn publish_bursts<P: Publisher>(
+    p: BurstParams,
+    mode: SendMode,
+    tx: &mut P,
+    start_line: &Barrier,
+    progress: &Progress,
+) -> (u64, u64) {
     let batch: Vec<Msg> = match mode {
         SendMode::Batch => (0..p.burst).map(|i| Msg { seq: i, sent_ns: 0 }).collect(),
         SendMode::Single | SendMode::MixedTopic => Vec::new(),
@@ -230,19 +274,9 @@ fn run<P: Publisher, R: Subscriber>(
         if p.pub_yield {
             std::thread::yield_now();
         }
-        wait_for_epoch(&progress, owed);
+        wait_for_epoch(progress, owed);
     }
-    let elapsed_ns = duration_ns(start.elapsed());
-    drop(tx); // closes the channel: subscribers see Closed and exit
-    let subs = handles
-        .into_iter()
-        .map(|h| h.join().expect("subscriber thread panicked"))
-        .collect();
-    Sample {
-        elapsed_ns,
-        published: owed,
-        subs,
-    }
+    (duration_ns(start.elapsed()), owed)
 }
 
 /// Waits until every subscriber has accounted for `target` messages.
