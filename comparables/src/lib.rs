@@ -12,8 +12,8 @@
 
 pub mod adapters;
 pub mod inject;
-pub mod pin;
 pub mod knobs;
+pub mod pin;
 pub mod table;
 pub mod workloads;
 

@@ -577,7 +577,11 @@ mod tests {
             let s = id.visit(Del(p));
             assert_eq!(s.published, 64 * 5, "{id}");
             assert_eq!(s.subs.len(), 4, "{id}");
-            assert_eq!(s.delivered(), 4 * 64 * 5, "{id}: nothing lost, nothing lagged");
+            assert_eq!(
+                s.delivered(),
+                4 * 64 * 5,
+                "{id}: nothing lost, nothing lagged"
+            );
             assert_eq!(s.lagged(), 0, "{id}");
             assert!(s.accounting_holds(), "{id}: {s:?}");
         }

@@ -160,17 +160,7 @@ impl Setup {
         let levels = super::calibrate::parse_slowdowns(&args.slowdown)?;
         let policy = PolicyChoice::CHANGE.load()?;
         let base_cfg = RunConfig::new(&RunArgs::default(), env, ws)?;
-        let m = &base_cfg.matrix;
-        let defaults = Defaults {
-            bursts: m.bursts.clone(),
-            fanouts: m.fanouts.clone(),
-            caps: m.caps.clone(),
-            tls_thresh: m.tls_thresholds.first().copied().unwrap_or(64),
-            rate: m.latency_rate_per_sec,
-            throttle_spins: 0,
-            quick: true,
-            measure: Measure::Time,
-        };
+        let defaults = Defaults::of_matrix(&base_cfg.matrix, 0, true, Measure::Time);
         let features = vec!["bus_batch".to_string()];
         let plain = Build::new(features.clone());
         let twin = Build {

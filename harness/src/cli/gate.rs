@@ -190,17 +190,12 @@ pub(super) fn defaults(
     ws: &Path,
 ) -> anyhow::Result<(RunConfig, Defaults)> {
     let base_cfg = RunConfig::new(&RunArgs::default(), env, ws)?;
-    let m = &base_cfg.matrix;
-    let d = Defaults {
-        bursts: m.bursts.clone(),
-        fanouts: m.fanouts.clone(),
-        caps: m.caps.clone(),
-        tls_thresh: m.tls_thresholds.first().copied().unwrap_or(64),
-        rate: m.latency_rate_per_sec,
-        throttle_spins: args.throttle_spins.unwrap_or(0),
-        quick: args.quick,
-        measure: crate::spec::Measure::parse(args.measure.as_deref()),
-    };
+    let d = Defaults::of_matrix(
+        &base_cfg.matrix,
+        args.throttle_spins.unwrap_or(0),
+        args.quick,
+        crate::spec::Measure::parse(args.measure.as_deref()),
+    );
     Ok((base_cfg, d))
 }
 

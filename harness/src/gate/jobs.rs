@@ -7,7 +7,7 @@
 //! selectors admit, in the base revision's build and the working tree's.
 
 use crate::series;
-use crate::spec::{cell_id, Build, Cell, JobKey, Matrix, Params};
+use crate::spec::{cell_id, Build, Cell, JobKey, Matrix, Measure, Params};
 use crate::store::RunFile;
 use crate::{ContenderId, Scenario};
 use ron_bench_report::policy::{Against, Bound, GateSpec, Policy, Selector};
@@ -32,6 +32,23 @@ pub struct Defaults {
     pub quick: bool,
     /// What process runs measure (`--measure`).
     pub measure: crate::spec::Measure,
+}
+
+impl Defaults {
+    /// The knob defaults of `m` (as `run` resolved them from flags and env), for jobs derived
+    /// with `throttle_spins`, `quick` and `measure`.
+    pub fn of_matrix(m: &Matrix, throttle_spins: u64, quick: bool, measure: Measure) -> Defaults {
+        Defaults {
+            bursts: m.bursts.clone(),
+            fanouts: m.fanouts.clone(),
+            caps: m.caps.clone(),
+            tls_thresh: m.tls_thresholds.first().copied().unwrap_or(64),
+            rate: m.latency_rate_per_sec,
+            throttle_spins,
+            quick,
+            measure,
+        }
+    }
 }
 
 const FANOUT_LADDER: [u64; 5] = [1, 2, 4, 8, 16];
