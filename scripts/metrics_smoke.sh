@@ -39,7 +39,7 @@ RON_CONFIG="$CONFIG" "$DEMO" --addr 127.0.0.1:0 --run-for 60 >"$WORK/demo.log" 2
 DEMO_PID=$!
 
 ADDR=""
-for _ in $(seq 1 100); do
+for _ in $(seq 1 300); do
   ADDR="$(grep -o 'http://127\.0\.0\.1:[0-9]*/metrics' "$WORK/demo.log" | head -1 | sed 's#http://##; s#/metrics##' || true)"
   [ -n "$ADDR" ] && break
   kill -0 "$DEMO_PID" 2>/dev/null || { cat "$WORK/demo.log"; fail "demo exited"; }
@@ -64,7 +64,7 @@ grep -q '"config_loaded"' "$WORK/ready.json" || fail "/readyz should list config
 pass "/readyz 503 with Retry-After while config is missing"
 
 printf 'amnesia = false\nversion = 1\n' >"$CONFIG"
-for _ in $(seq 1 100); do [ "$(status "$BASE/readyz")" = 200 ] && break; sleep 0.05; done
+for _ in $(seq 1 300); do [ "$(status "$BASE/readyz")" = 200 ] && break; sleep 0.05; done
 BODY="$(curl -fsS "$BASE/readyz")" || fail "/readyz never turned 200 after the config loaded"
 echo "$BODY" | grep -Eq '^\{"degraded":false,"missing":\[\],"retry_after":0,"since":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[^"]+"\}$' \
   || fail "/readyz 200 body: $BODY"
@@ -114,7 +114,7 @@ reloads() { metrics | sed -n 's/^config_reloads_total{.*} \([0-9]*\)$/\1/p'; }
 errors() { metrics | sed -n 's/^config_reload_errors_total{.*} \([0-9]*\)$/\1/p'; }
 R0="$(reloads)"
 printf 'amnesia = true\nversion = 2\n' >"$CONFIG"
-for _ in $(seq 1 100); do metrics | grep -q '^amnesia_mode{.*amnesia="on"} 1$' && break; sleep 0.05; done
+for _ in $(seq 1 300); do metrics | grep -q '^amnesia_mode{.*amnesia="on"} 1$' && break; sleep 0.05; done
 metrics | grep -q '^amnesia_mode{.*amnesia="on"} 1$' || fail "config change did not flip amnesia_mode"
 [ "$(reloads)" -eq $((R0 + 1)) ] || fail "config change should bump config_reloads_total once"
 grep -q 'ConfigUpdated generation=2 version=2 amnesia=true' "$WORK/demo.log" || fail "no ConfigUpdated event on the bus"
@@ -124,7 +124,7 @@ touch "$CONFIG"; sleep 0.6
 pass "touch without a content change is ignored"
 E0="$(errors)"
 printf 'amnesia = [\n' >"$CONFIG"
-for _ in $(seq 1 100); do [ "$(errors)" -gt "$E0" ] && break; sleep 0.05; done
+for _ in $(seq 1 300); do [ "$(errors)" -gt "$E0" ] && break; sleep 0.05; done
 [ "$(errors)" -gt "$E0" ] || fail "parse error was not counted"
 kill -0 "$DEMO_PID" 2>/dev/null || fail "demo died on a parse error"
 metrics | grep -q '^amnesia_mode{.*amnesia="on"} 1$' || fail "parse error changed the config"
