@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # CI lanes. GitHub workflows and .ci/run only call this script (crossbeam's ci/ habit).
-#   bash scripts/ci.sh <lane>...   lanes: fmt clippy test features loom miri smoke bench all
+#   bash scripts/ci.sh <lane>...   lanes: fmt clippy test features loom miri smoke bench
+#                                          api api-update deny advisories audit unsafe sbom all
+#   (`all` runs the offline lanes; advisories/audit need the network, sbom cargo-auditable
+#   and cargo-cyclonedx: the GitHub workflow runs those.)
 # Portable bash (Linux and macOS); one target dir for everything but loom/miri, whose
 # RUSTFLAGS/toolchain would otherwise invalidate the main build cache.
 set -euo pipefail
@@ -72,11 +75,65 @@ lane_bench() {
   cargo bench --workspace --no-run
 }
 
+# Merge-blocking gates (README "CI gates").
+
+# Public-API freeze of ron-bus and ron-metrics (snapshots in <crate>/api/, nightly rustdoc JSON).
+lane_api() {
+  say "public API vs the committed snapshots (+ CHANGELOG rule)"
+  bash scripts/public_api.sh check
+}
+
+lane_api_update() {
+  say "public API: rewrite the snapshots"
+  bash scripts/public_api.sh update
+}
+
+# cargo-deny, offline parts: licence allow-list, bans (wildcards, duplicates warn), sources.
+lane_deny() {
+  say "cargo deny: licenses bans sources (deny.toml)"
+  cargo deny --locked check licenses bans sources
+}
+
+# Needs the RustSec advisory DB (network): GitHub workflow only.
+lane_advisories() {
+  say "cargo deny: advisories"
+  cargo deny --locked check advisories
+}
+
+lane_audit() {
+  say "cargo audit (RustSec advisory DB)"
+  cargo audit --deny warnings
+}
+
+lane_unsafe() {
+  say "unsafe census (only kernel/bus/src/ring/ may contain unsafe)"
+  bash scripts/unsafe_census.sh
+}
+
+# Release build of ron-bench with the dependency tree embedded (cargo auditable), and a
+# CycloneDX SBOM of the workspace, both into $SBOM_DIR for the workflow's artifact upload.
+lane_sbom() {
+  local out="${SBOM_DIR:-target/sbom}"
+  say "sbom: cargo auditable build --release -p ron-harness; cargo cyclonedx -> $out"
+  mkdir -p "$out"
+  cargo auditable build --locked --release -p ron-harness --bin ron-bench
+  cp target/release/ron-bench "$out/"
+  cargo cyclonedx --format json --all-features
+  find . -path ./target -prune -o -name '*.cdx.json' -print | while read -r f; do
+    mv "$f" "$out/"
+  done
+  ls -l "$out"
+}
+
+OFFLINE_LANES="fmt clippy test features loom miri smoke bench api deny unsafe"
+
 run_lane() {
   case "$1" in
-    fmt | clippy | test | features | loom | miri | smoke | bench) "lane_$1" ;;
-    all) for l in fmt clippy test features loom miri smoke bench; do lane_$l; done ;;
-    *) echo "unknown lane: $1 (fmt clippy test features loom miri smoke bench all)" >&2; exit 2 ;;
+    fmt | clippy | test | features | loom | miri | smoke | bench | api | deny | advisories | \
+      audit | unsafe | sbom) "lane_$1" ;;
+    api-update) lane_api_update ;;
+    all) for l in $OFFLINE_LANES; do lane_$l; done ;;
+    *) echo "unknown lane: $1 ($OFFLINE_LANES api-update advisories audit sbom all)" >&2; exit 2 ;;
   esac
 }
 
