@@ -70,6 +70,24 @@ show_diff() {
   comm -23 <(sort "$1") <(sort "$2") | sed 's/^/    removed: /'
 }
 
+# One report per distinct diff, naming every feature set that shows it.
+report_diffs() {
+  local dir=$1 pkg=$2 d other sets
+  for d in "$WORK/$dir"/*.diff; do
+    [ -f "$d" ] || continue
+    sets=""
+    for other in "$WORK/$dir"/*.diff; do
+      if cmp -s "$d" "$other"; then
+        sets="$sets $(basename "$other" .diff)"
+        [ "$other" = "$d" ] || rm "$other"
+      fi
+    done
+    echo "public-api: $pkg [${sets# }]: the public API differs from the snapshot in $dir/api/:"
+    cat "$d"
+    rm "$d"
+  done
+}
+
 # current_sets <crate dir>: writes $WORK/<crate>/<set>.txt for default, each flag, all.
 current_sets() {
   local dir=$1 out="$WORK/$1" f
@@ -165,11 +183,11 @@ cmd_check() {
       [ -f "$snap" ] || snap="$dir/api/default.txt" # a set without a file must equal default
       [ -f "$snap" ] || continue
       if ! cmp -s "$snap" "$f"; then
-        echo "public-api: $pkg [$set]: the public API differs from $snap:"
-        show_diff "$snap" "$f"
+        show_diff "$snap" "$f" >"$WORK/$dir/$set.diff"
         fail=1
       fi
     done
+    report_diffs "$dir" "$pkg"
     for snap in "$dir"/api/*.txt; do
       [ -f "$snap" ] || continue
       set=$(basename "$snap" .txt)
