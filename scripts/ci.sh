@@ -4,7 +4,8 @@
 #                                          api api-update deny advisories audit unsafe sbom all
 #   (`all` runs the offline lanes; advisories/audit need the network, sbom cargo-auditable
 #   and cargo-cyclonedx: the GitHub workflow runs those.)
-# Portable bash (Linux and macOS); one target dir for everything but loom/miri, whose
+# Portable bash (Linux and macOS); one target dir for everything but loom/miri and the
+# nightly rustdoc JSON of the api lane (target/api; its printer in target/tools), whose
 # RUSTFLAGS/toolchain would otherwise invalidate the main build cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
