@@ -90,15 +90,17 @@ lane_api_update() {
 }
 
 # cargo-deny, offline parts: licence allow-list, bans (wildcards, duplicates warn), sources.
+# Inclusion graphs hidden (the duplicate warnings alone would print ~500 lines); `cargo tree
+# -i <crate>` shows who pulls a crate in.
 lane_deny() {
   say "cargo deny: licenses bans sources (deny.toml)"
-  cargo deny --locked check licenses bans sources
+  cargo deny --locked check --hide-inclusion-graph licenses bans sources
 }
 
 # Needs the RustSec advisory DB (network): GitHub workflow only.
 lane_advisories() {
   say "cargo deny: advisories"
-  cargo deny --locked check advisories
+  cargo deny --locked check --hide-inclusion-graph advisories
 }
 
 lane_audit() {
