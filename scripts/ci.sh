@@ -121,10 +121,15 @@ lane_sbom() {
   mkdir -p "$out"
   cargo auditable build --locked --release -p ron-harness --bin ron-bench
   cp target/release/ron-bench "$out/"
-  cargo cyclonedx --format json --all-features
-  find . -path ./target -prune -o -name '*.cdx.json' -print | while read -r f; do
-    mv "$f" "$out/"
-  done
+  # One SBOM per workspace package, written next to its Cargo.toml (`<name>.cdx.json`, or
+  # `bom.json` in some versions); every transitive dependency (--all), every feature.
+  cargo cyclonedx --format json --all --all-features
+  local f n=0
+  while read -r f; do
+    mv "$f" "$out/$(dirname "${f#./}" | tr / _)-$(basename "$f")"
+    n=$((n + 1))
+  done < <(find . -path ./target -prune -o \( -name '*.cdx.json' -o -name 'bom.json' \) -print)
+  [ "$n" -gt 0 ] || { echo "sbom: cargo cyclonedx wrote no SBOM" >&2; exit 1; }
   ls -l "$out"
 }
 
