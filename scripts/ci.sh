@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # CI lanes. GitHub workflows and .ci/run only call this script (crossbeam's ci/ habit).
-#   bash scripts/ci.sh <lane>...   lanes: fmt clippy test features loom miri smoke bench all
-# Portable bash (Linux and macOS); one target dir for everything but loom/miri, whose
+#   bash scripts/ci.sh <lane>...   lanes: fmt clippy test features loom miri smoke bench
+#                                          api api-update deny advisories audit unsafe sbom all
+#   (`all` runs the offline lanes; advisories/audit need the network, sbom cargo-auditable
+#   and cargo-cyclonedx: the GitHub workflow runs those.)
+# Portable bash (Linux and macOS); one target dir for everything but loom/miri and the
+# nightly rustdoc JSON of the api lane (target/api; its printer in target/tools), whose
 # RUSTFLAGS/toolchain would otherwise invalidate the main build cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -72,11 +76,72 @@ lane_bench() {
   cargo bench --workspace --no-run
 }
 
+# Merge-blocking gates (README "CI gates").
+
+# Public-API freeze of ron-bus and ron-metrics (snapshots in <crate>/api/, nightly rustdoc JSON).
+lane_api() {
+  say "public API vs the committed snapshots (+ CHANGELOG rule)"
+  bash scripts/public_api.sh check
+}
+
+lane_api_update() {
+  say "public API: rewrite the snapshots"
+  bash scripts/public_api.sh update
+}
+
+# cargo-deny, offline parts: licence allow-list, bans (wildcards, duplicates warn), sources.
+# Inclusion graphs hidden (the duplicate warnings alone would print ~500 lines); `cargo tree
+# -i <crate>` shows who pulls a crate in.
+lane_deny() {
+  say "cargo deny: licenses bans sources (deny.toml)"
+  cargo deny --locked check --hide-inclusion-graph licenses bans sources
+}
+
+# Needs the RustSec advisory DB (network): GitHub workflow only.
+lane_advisories() {
+  say "cargo deny: advisories"
+  cargo deny --locked check --hide-inclusion-graph advisories
+}
+
+lane_audit() {
+  say "cargo audit (RustSec advisory DB)"
+  cargo audit # exits 1 on a vulnerability (informational notices: cargo deny advisories)
+}
+
+lane_unsafe() {
+  say "unsafe census (only kernel/bus/src/ring/ may contain unsafe)"
+  bash scripts/unsafe_census.sh
+}
+
+# Release build of ron-bench with the dependency tree embedded (cargo auditable), and a
+# CycloneDX SBOM of the workspace, both into $SBOM_DIR for the workflow's artifact upload.
+lane_sbom() {
+  local out="${SBOM_DIR:-target/sbom}"
+  say "sbom: cargo auditable build --release -p ron-harness; cargo cyclonedx -> $out"
+  mkdir -p "$out"
+  cargo auditable build --locked --release -p ron-harness --bin ron-bench
+  cp target/release/ron-bench "$out/"
+  # One SBOM per workspace package, written next to its Cargo.toml (`<name>.cdx.json`, or
+  # `bom.json` in some versions); every transitive dependency (--all), every feature.
+  cargo cyclonedx --format json --all --all-features
+  local f n=0
+  while read -r f; do
+    mv "$f" "$out/$(dirname "${f#./}" | tr / _)-$(basename "$f")"
+    n=$((n + 1))
+  done < <(find . -path ./target -prune -o \( -name '*.cdx.json' -o -name 'bom.json' \) -print)
+  [ "$n" -gt 0 ] || { echo "sbom: cargo cyclonedx wrote no SBOM" >&2; exit 1; }
+  ls -l "$out"
+}
+
+OFFLINE_LANES="fmt clippy test features loom miri smoke bench api deny unsafe"
+
 run_lane() {
   case "$1" in
-    fmt | clippy | test | features | loom | miri | smoke | bench) "lane_$1" ;;
-    all) for l in fmt clippy test features loom miri smoke bench; do lane_$l; done ;;
-    *) echo "unknown lane: $1 (fmt clippy test features loom miri smoke bench all)" >&2; exit 2 ;;
+    fmt | clippy | test | features | loom | miri | smoke | bench | api | deny | advisories | \
+      audit | unsafe | sbom) "lane_$1" ;;
+    api-update) lane_api_update ;;
+    all) for l in $OFFLINE_LANES; do lane_$l; done ;;
+    *) echo "unknown lane: $1 ($OFFLINE_LANES api-update advisories audit sbom all)" >&2; exit 2 ;;
   esac
 }
 

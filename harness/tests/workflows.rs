@@ -6,6 +6,8 @@
 //! * `run:` steps only call scripts under `scripts/` (toolchain and package set-up lines
 //!   aside, in ci.yml only), and every script they name exists, is executable, starts with
 //!   a bash shebang and passes `bash -n`;
+//! * ci.yml runs the merge-blocking gates (public API, cargo-deny, cargo-audit, unsafe census,
+//!   SBOM uploaded as an artifact) and the PR template carries the seed checklist;
 //! * perf-gate.yml gates pull requests against the PR's base sha, comments with the right
 //!   permission, uploads the reports whatever happened, and fails the check last;
 //! * when `actionlint` is on PATH it must pass too.
@@ -238,13 +240,75 @@ fn ci_runs_on_push_and_pull_request_through_ci_sh() {
         .flat_map(commands)
         .filter(|c| c.contains("scripts/ci.sh"))
         .collect();
-    for lane in ["fmt", "clippy", "test"] {
+    // fmt, clippy, tests, and the merge-blocking gates (README "CI gates").
+    for lane in [
+        "fmt",
+        "clippy",
+        "test",
+        "api",
+        "deny",
+        "advisories",
+        "audit",
+        "unsafe",
+        "sbom",
+    ] {
         assert!(
             lanes
                 .iter()
                 .any(|c| c.split_whitespace().any(|w| w == lane)),
             "lane {lane}: {lanes:?}"
         );
+    }
+}
+
+#[test]
+fn gates_upload_the_sbom_and_the_pr_template_has_the_seed_checklist() {
+    let w = workflow("ci.yml");
+    let all = jobs(&w);
+    let (_, sbom) = all
+        .iter()
+        .find(|(_, j)| {
+            steps(j)
+                .iter()
+                .any(|s| s["run"].as_str().is_some_and(|r| r.contains("ci.sh sbom")))
+        })
+        .expect("a job running `ci.sh sbom`");
+    assert!(
+        steps(sbom).iter().any(|s| s["uses"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("actions/upload-artifact@"))),
+        "the SBOM job uploads an artifact"
+    );
+    let (_, api) = all
+        .iter()
+        .find(|(_, j)| {
+            steps(j)
+                .iter()
+                .any(|s| s["run"].as_str().is_some_and(|r| r.contains("ci.sh api")))
+        })
+        .expect("a job running `ci.sh api`");
+    let api_step = steps(api)
+        .iter()
+        .find(|s| s["run"].as_str().is_some_and(|r| r.contains("ci.sh api")))
+        .unwrap();
+    assert_eq!(
+        api_step["env"]["BASE_SHA"].as_str(),
+        Some("${{ github.event.pull_request.base.sha }}"),
+        "the CHANGELOG rule compares with the PR base"
+    );
+    let tpl = std::fs::read_to_string(repo().join(".github/pull_request_template.md"))
+        .expect(".github/pull_request_template.md");
+    for item in [
+        "Public API unchanged",
+        "CHANGELOG",
+        "Flag default OFF",
+        "New metrics documented",
+        "New tests",
+        "loom",
+        "NOTES block",
+        "Docs synced",
+    ] {
+        assert!(tpl.contains(item), "PR template lacks `{item}`");
     }
 }
 
