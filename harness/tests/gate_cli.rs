@@ -437,38 +437,9 @@ fn amdahl_prints_s_and_rejects_bad_input() {
     }
 }
 
-/// A git repository with the harness marker and two commits (the default base is `HEAD~1`).
-fn git_workspace() -> tempfile::TempDir {
-    let ws = tempfile::tempdir().unwrap();
-    let w = ws.path();
-    let git = |args: &[&str]| {
-        let ok = std::process::Command::new("git")
-            .arg("-C")
-            .arg(w)
-            .args(args)
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@t")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@t")
-            .output()
-            .unwrap()
-            .status
-            .success();
-        assert!(ok, "git {args:?}");
-    };
-    git(&["init", "-q", "-b", "main"]);
-    std::fs::create_dir_all(w.join("harness/runner")).unwrap();
-    std::fs::write(w.join("harness/runner/Cargo.toml"), "# marker\n").unwrap();
-    git(&["add", "."]);
-    git(&["commit", "-qm", "base"]);
-    std::fs::write(w.join("harness/runner/Cargo.toml"), "# marker 2\n").unwrap();
-    git(&["commit", "-qam", "the change"]);
-    ws
-}
-
 #[test]
 fn default_gate_compares_the_working_tree_with_its_git_base_in_looks() {
-    let ws = git_workspace();
+    let ws = common::repo_ws();
     let w = ws.path();
     bench(w)
         .args(["gate", "--budget", "20", "--out-dir"])
@@ -496,7 +467,7 @@ fn default_gate_compares_the_working_tree_with_its_git_base_in_looks() {
 
 #[test]
 fn default_gate_fails_when_the_change_slows_the_code_paths() {
-    let ws = git_workspace();
+    let ws = common::repo_ws();
     let w = ws.path();
     // The mock slows the working tree's build (label `bus_batch`): time and counts both move.
     bench(w)
@@ -523,7 +494,7 @@ fn default_gate_outside_git_says_what_to_do() {
 
 #[test]
 fn calibrate_replays_the_default_gate_on_compiled_in_slowdowns() {
-    let ws = git_workspace();
+    let ws = common::repo_ws();
     let w = ws.path();
     bench(w)
         .args(["calibrate", "--quick", "--slowdown", "5,50"])

@@ -6,42 +6,9 @@
 mod common;
 
 use assert_cmd::Command;
-use common::{bench, repo};
+use common::{bench, git, repo, repo_ws};
 use predicates::prelude::*;
 use std::path::Path;
-
-fn git(ws: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
-        .args(args)
-        .current_dir(ws)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-/// A workspace that is a git repo: commit 1 without the harness, commits 2 and 3 with it.
-fn repo_ws() -> tempfile::TempDir {
-    let ws = tempfile::tempdir().unwrap();
-    let p = ws.path();
-    std::fs::write(p.join("Cargo.toml"), "[workspace]\n").unwrap();
-    std::fs::write(p.join(".gitignore"), "/reports/\n/baselines/\n/target/\n").unwrap();
-    git(p, &["init", "-q"]);
-    git(p, &["add", "."]);
-    git(p, &["commit", "-q", "-m", "before the harness"]);
-    std::fs::create_dir_all(p.join("harness/runner")).unwrap();
-    std::fs::write(p.join("harness/runner/Cargo.toml"), "[package]\n").unwrap();
-    git(p, &["add", "."]);
-    git(p, &["commit", "-q", "-m", "harness"]);
-    std::fs::write(p.join("harness/runner/Cargo.toml"), "[package]\n# change\n").unwrap();
-    git(p, &["commit", "-q", "-am", "change"]);
-    ws
-}
 
 fn quick_against(ws: &Path, rev: &str) -> Command {
     let mut c = bench(ws);

@@ -35,6 +35,19 @@ pub struct Defaults {
 }
 
 impl Defaults {
+    /// The params of a derived cell: these defaults at one (burst, fanout, cap) point.
+    fn params(&self, burst: u64, fanout: u64, cap: u64) -> Params {
+        Params {
+            burst: Some(burst),
+            fanout,
+            cap,
+            pub_yield: false,
+            tls_thresh: self.tls_thresh,
+            rate_per_sec: Some(self.rate),
+            throttle_spins: self.throttle_spins,
+        }
+    }
+
     /// The knob defaults of `m` (as `run` resolved them from flags and env), for jobs derived
     /// with `throttle_spins`, `quick` and `measure`.
     pub fn of_matrix(m: &Matrix, throttle_spins: u64, quick: bool, measure: Measure) -> Defaults {
@@ -154,6 +167,16 @@ fn bounds_ok(gate: &GateSpec, p: &Params) -> bool {
         },
         _ => true,
     })
+}
+
+/// The gate's candidate contenders (ron-bus when it names none).
+fn candidate_contenders(gate: &GateSpec) -> Vec<ContenderId> {
+    let c = contenders(&gate.candidate.contenders);
+    if c.is_empty() {
+        vec![ContenderId::RonBus]
+    } else {
+        c
+    }
 }
 
 fn contenders(names: &[String]) -> Vec<ContenderId> {
@@ -302,14 +325,7 @@ fn baseline_jobs(jobs: &mut Jobs, gate: &GateSpec, base: &RunFile, extra: &[Buil
 /// The candidate cells a gate's selectors admit (its scenarios x candidate contenders x
 /// admitted params), as [`reference_jobs`] expands the candidate side.
 pub fn candidate_cells(gate: &GateSpec, d: &Defaults) -> Vec<Cell> {
-    let cand = {
-        let c = contenders(&gate.candidate.contenders);
-        if c.is_empty() {
-            vec![ContenderId::RonBus]
-        } else {
-            c
-        }
-    };
+    let cand = candidate_contenders(gate);
     let fanouts = admitted(gate, "fanout", &d.fanouts, &FANOUT_LADDER, d.quick);
     let caps = admitted(gate, "cap", &d.caps, &CAP_LADDER, d.quick);
     let bursts = admitted(gate, "burst", &d.bursts, &[256], d.quick);
@@ -318,15 +334,7 @@ pub fn candidate_cells(gate: &GateSpec, d: &Defaults) -> Vec<Cell> {
         for &burst in &bursts {
             for &fanout in &fanouts {
                 for &cap in &caps {
-                    let p = Params {
-                        burst: Some(burst),
-                        fanout,
-                        cap,
-                        pub_yield: false,
-                        tls_thresh: d.tls_thresh,
-                        rate_per_sec: Some(d.rate),
-                        throttle_spins: d.throttle_spins,
-                    };
+                    let p = d.params(burst, fanout, cap);
                     if !bounds_ok(gate, &make_cell(scenario, cand[0], p).params) {
                         continue;
                     }
@@ -376,14 +384,7 @@ pub fn revision_jobs(policy: &Policy, extra: &[Build], d: &Defaults, sha: &str) 
 }
 
 fn reference_jobs(jobs: &mut Jobs, gate: &GateSpec, extra: &[Build], d: &Defaults) {
-    let cand = {
-        let c = contenders(&gate.candidate.contenders);
-        if c.is_empty() {
-            vec![ContenderId::RonBus]
-        } else {
-            c
-        }
-    };
+    let cand = candidate_contenders(gate);
     let refs = {
         let r = contenders(&gate.reference.contenders);
         if r.is_empty() {
@@ -422,15 +423,7 @@ fn reference_jobs(jobs: &mut Jobs, gate: &GateSpec, extra: &[Build], d: &Default
         for scenario in scenario_names(gate) {
             for &burst in &bursts {
                 for &fanout in &fanouts {
-                    let params = |cap| Params {
-                        burst: Some(burst),
-                        fanout,
-                        cap,
-                        pub_yield: false,
-                        tls_thresh: d.tls_thresh,
-                        rate_per_sec: Some(d.rate),
-                        throttle_spins: d.throttle_spins,
-                    };
+                    let params = |cap| d.params(burst, fanout, cap);
                     for &cap in &caps {
                         let p = params(cap);
                         if !bounds_ok(gate, &make_cell(scenario, cand[0], p).params) {

@@ -14,7 +14,7 @@
 //! between looks. Simpler than an alpha-spending function and slightly conservative; the
 //! report states the per-look alpha.
 
-use crate::store::{CellRecord, RunFile};
+use crate::store::RunFile;
 use ron_bench_report::analysis::Verdict;
 use ron_bench_report::report::Report;
 
@@ -157,11 +157,6 @@ pub fn append_look(acc: &mut RunFile, look: RunFile) {
         }
     }
     acc.wall_ms += look.wall_ms;
-}
-
-/// Rounds per cell record (for "rounds used" lines).
-pub fn rounds_of(c: &CellRecord) -> usize {
-    c.rounds.len()
 }
 
 /// Marks every still-inconclusive row of the final report with why the looks stopped.
