@@ -7,7 +7,7 @@
 #![forbid(unsafe_code)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use ron_comparables::knobs::{self, process_env, Knob};
+use ron_comparables::knobs::{self, process_env, CellParams, Knob};
 use ron_comparables::workloads::{burst_fanout, steady, BurstParams, Sample};
 use ron_comparables::{Contender, ContenderId, Visit};
 use std::time::Duration;
@@ -90,7 +90,17 @@ fn bench_burst_fanout(c: &mut Criterion) {
     for &burst in &cfg.bursts {
         for &fanout in &cfg.fanouts {
             for &cap in &cfg.caps {
-                println!("{}", knobs::bench_cfg_line(cfg.tls, burst, fanout, cap));
+                println!(
+                    "{}",
+                    knobs::bench_cfg_line(&CellParams {
+                        burst: Some(burst),
+                        fanout,
+                        cap,
+                        pub_yield: cfg.pub_yield,
+                        tls_thresh: cfg.tls,
+                        ..CellParams::default()
+                    })
+                );
                 g.throughput(Throughput::Elements(burst * fanout));
                 for id in ContenderId::ALL {
                     let bid = BenchmarkId::new(

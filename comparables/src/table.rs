@@ -1,7 +1,7 @@
 //! The side-by-side table printed by the criterion bench and the `table` example: one fixed
 //! run of about 500k messages per contender and config, deliveries/s of delivered messages.
 
-use crate::knobs::bench_cfg_line;
+use crate::knobs::{bench_cfg_line, CellParams};
 use crate::workloads::{burst_fanout, BurstParams, Sample};
 use crate::{Contender, ContenderId, Visit};
 use std::fmt::Write;
@@ -31,7 +31,18 @@ pub fn side_by_side(
     for &burst in bursts {
         for &fanout in fanouts {
             for &cap in caps {
-                let _ = writeln!(out, "\n{}", bench_cfg_line(tls, burst, fanout, cap));
+                let _ = writeln!(
+                    out,
+                    "\n{}",
+                    bench_cfg_line(&CellParams {
+                        burst: Some(burst),
+                        fanout,
+                        cap,
+                        pub_yield,
+                        tls_thresh: tls,
+                        ..CellParams::default()
+                    })
+                );
                 if fanout as usize + 1 > cores {
                     let _ = writeln!(
                         out,

@@ -4,9 +4,12 @@
 //! subscriber, so a lossy contender cannot look fast by dropping messages: throughput is
 //! reported as publishes/s and as deliveries/s of *delivered* messages only.
 
+mod payload;
+
 use crate::{Contender, Msg, Publisher, Recv, Subscriber};
 use crossbeam_utils::CachePadded;
 use hdrhistogram::Histogram;
+pub use payload::{delivery_payload, Wide};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};

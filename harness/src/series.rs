@@ -20,6 +20,7 @@
 //! Counters: [`wake_metrics`] and [`counter_sanity`] reduce the ron-bus counter deltas the
 //! runner records (notify sends/suppressed, lag, batch publishes and lengths) for the NOTES.
 
+use crate::spec::Param;
 use crate::store::{CellRecord, RoundRecord, RunFile};
 use crate::ContenderId;
 use ron_bench_report::analysis::{MetricKind, Series};
@@ -33,21 +34,13 @@ pub fn run_id(label: &str, run: &RunFile) -> String {
 
 /// The params of a cell record, as the report crate sees them.
 pub fn params_of(c: &CellRecord) -> BTreeMap<String, String> {
-    let p = &c.params;
-    let mut out = BTreeMap::new();
-    if let Some(b) = p.burst {
-        out.insert("burst".into(), b.to_string());
-    }
-    out.insert("fanout".into(), p.fanout.to_string());
-    out.insert("cap".into(), p.cap.to_string());
-    out.insert("tls_thresh".into(), p.tls_thresh.to_string());
-    if p.pub_yield {
-        out.insert("pub_yield".into(), "1".into());
-    }
-    if let Some(r) = p.rate_per_sec {
-        out.insert("rate".into(), r.to_string());
-    }
-    out
+    // The parameters the cell id shows, except the calibration contender's extra spins:
+    // `throttled` series pair with plain ron-bus series of the same parameters.
+    c.params
+        .shown()
+        .filter(|(p, _)| *p != Param::ThrottleSpins)
+        .map(|(p, v)| (p.name().to_string(), v.to_string()))
+        .collect()
 }
 
 /// The features of `c`'s build (looked up by label in the run's builds).

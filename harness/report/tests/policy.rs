@@ -132,6 +132,12 @@ fn unknown_key_metric_and_selector_name_the_line() {
     let (line, msg) = err_line(&GOOD.replace("10.0", "-1.0"));
     assert_eq!(line, 8, "{msg}");
 
+    // Selector values of the knob params are parsed here, once: a typo names its line
+    // instead of silently selecting nothing.
+    let (line, msg) = err_line(&GOOD.replace("fanout = [4]", "fanout = [\"4x\"]"));
+    assert_eq!(line, 10, "{msg}");
+    assert!(msg.contains("`4x` is not a whole number"), "{msg}");
+
     let (line, msg) = err_line(&GOOD.replace("reference = { contender = \"ron-bus\" }\n", ""));
     assert_eq!(line, 3, "{msg}");
     assert!(msg.contains("needs a `reference`"), "{msg}");

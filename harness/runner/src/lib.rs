@@ -2,7 +2,7 @@
 //!
 //! `ron-bench` builds this crate once per feature combo and runs it as a child process for
 //! every (cell, build, round). The binary is deliberately small: it parses the cell's
-//! parameters from its command line ([`protocol::Request`]), runs the workload shared with the
+//! parameters from the JSON request on its command line ([`protocol::Request`]), runs the workload shared with the
 //! criterion benches (`ron_comparables::workloads`) and prints [`protocol::Line`]s.
 //!
 //! # Measurement protocol

@@ -2,8 +2,9 @@
 //! `ron_bench_runner` for the measurement protocol). Spawned by `ron-bench`; not meant to be
 //! run by hand, though it is harmless to:
 //!
-//! `ron-bench-runner --scenario burst_fanout --contender ron-bus --burst 256 --fanout 4 --cap 2048
-//!  --pub-yield 0 --rate 100000 --warmup-ms 100 --window-ms 50 --samples 5 --throttle-spins 0`
+//! `ron-bench-runner --request '{"scenario":"burst_fanout","contender":"ron-bus","params":
+//!  {"burst":256,"fanout":4,"cap":2048,"pub_yield":false,"tls_thresh":64,"rate_per_sec":null},
+//!  "warmup_ms":100,"window_ms":50,"samples":5}'`
 #![forbid(unsafe_code)]
 
 use ron_bench_runner::measure::{calibrate, take_samples};
@@ -21,6 +22,8 @@ fn main() {
             std::process::exit(2);
         }
     };
+    // The threshold travels in the request; fix it before any counter reads it.
+    ron_metrics::tls::init_threshold(req.params.tls_thresh);
     let mut workload = match CellWorkload::new(req.clone()) {
         Ok(w) => w,
         Err(reason) => {

@@ -1,155 +1,131 @@
-//! The runner's wire protocol: a command line in, JSON lines out.
+//! The runner's wire protocol: one JSON request in, JSON lines out.
 //!
-//! Version [`PROTOCOL`]. `ron-bench` builds the command line with [`Request::to_args`]; the
-//! runner parses it with [`Request::parse`] and prints one [`Line`] per stdout line: `hello`
-//! first, then one `sample` per sample, then `done` (or a single `skip`). Diagnostics go to
-//! stderr; exit code 2 means a bad request.
+//! Version [`PROTOCOL`]. `ron-bench` passes the request as `--request <json>`
+//! ([`Request::to_args`]); the runner parses it with [`Request::parse`] and prints one [`Line`]
+//! per stdout line: `hello` first, then one `sample` per sample, then `done` (or a single
+//! `skip`). Diagnostics go to stderr; exit code 2 means a bad request. Runners built from
+//! older revisions speak [`PROTOCOL_V1`] (`--key value` pairs, the TLS threshold in the
+//! environment); ron-bench falls back to [`Request::to_v1_args`] for them.
 
 use crate::Scenario;
+use ron_comparables::knobs::{CellParams, Param, DEFAULT_PAYLOAD, KNOBS};
 use ron_comparables::workloads::LatencyNs;
 use ron_comparables::ContenderId;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 /// Protocol version printed in the `hello` line.
-pub const PROTOCOL: &str = "ron-bench/runner/v1";
+pub const PROTOCOL: &str = "ron-bench/runner/v2";
+/// The protocol of runners built before the JSON request (their `hello` says so).
+pub const PROTOCOL_V1: &str = "ron-bench/runner/v1";
 
 /// One process run: which cell, and how to sample it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Request {
     /// Workload shape.
     pub scenario: Scenario,
     /// Channel under test.
     pub contender: ContenderId,
-    /// Messages per burst (burst-shaped scenarios).
-    pub burst: u64,
-    /// Subscriber threads (`steady`: idle subscribers, may be 0).
-    pub fanout: u64,
-    /// Channel capacity.
-    pub cap: u64,
-    /// Yield the publisher after each burst.
-    pub pub_yield: bool,
-    /// Publish rate of the `latency` scenario.
-    pub rate_per_sec: u64,
+    /// Every cell parameter (the TLS threshold included).
+    pub params: CellParams,
     /// Warm-up (and calibration) time before sampling.
     pub warmup_ms: u64,
     /// Target duration of one sample.
     pub window_ms: u64,
     /// Samples to take.
     pub samples: u32,
-    /// Extra spins per publish for the calibration-only `throttled` contender.
-    pub throttle_spins: u64,
-    /// Fixed units per sample (`--units N`): no time-based calibration, one uncounted warm-up
-    /// call of the same size. Used for instruction counts, which must not depend on timing.
-    /// Omitted from the command line when `None`, so older runners still understand it.
+    /// Fixed units per sample: no time-based calibration, one uncounted warm-up call of the
+    /// same size. Used for instruction counts, which must not depend on timing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub units: Option<u64>,
 }
 
-/// A command line the runner cannot use.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A request the runner cannot use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("bad runner request: {0}")]
 pub struct BadRequest(pub String);
 
-impl fmt::Display for BadRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "bad runner request: {}", self.0)
-    }
-}
-
-impl std::error::Error for BadRequest {}
-
 impl Request {
-    /// The command-line arguments that encode this request.
+    /// The command-line arguments that carry this request.
     pub fn to_args(&self) -> Vec<String> {
-        let mut a = Vec::new();
-        let mut push = |k: &str, v: String| {
-            a.push(format!("--{k}"));
-            a.push(v);
-        };
-        push("scenario", self.scenario.name().into());
-        push("contender", self.contender.name().into());
-        push("burst", self.burst.to_string());
-        push("fanout", self.fanout.to_string());
-        push("cap", self.cap.to_string());
-        push("pub-yield", u8::from(self.pub_yield).to_string());
-        push("rate", self.rate_per_sec.to_string());
-        push("warmup-ms", self.warmup_ms.to_string());
-        push("window-ms", self.window_ms.to_string());
-        push("samples", self.samples.to_string());
-        push("throttle-spins", self.throttle_spins.to_string());
-        if let Some(u) = self.units {
-            push("units", u.to_string());
-        }
-        a
+        let json = serde_json::to_string(self).expect("a request always serializes");
+        vec!["--request".into(), json]
     }
 
-    /// Parses `--key value` pairs (every key required once; see [`Request::to_args`]).
+    /// Parses `--request <json>` and checks every parameter against the knob table.
     pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Request, BadRequest> {
-        let mut pairs: Vec<(String, String)> = Vec::new();
-        let mut it = args.into_iter();
-        while let Some(k) = it.next() {
-            let key = k
-                .strip_prefix("--")
-                .ok_or_else(|| BadRequest(format!("expected `--key`, got `{k}`")))?;
-            let v = it
-                .next()
-                .ok_or_else(|| BadRequest(format!("`--{key}` needs a value")))?;
-            pairs.push((key.to_string(), v));
-        }
-        let get = |key: &str| -> Result<&str, BadRequest> {
-            pairs
-                .iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v.as_str())
-                .ok_or_else(|| BadRequest(format!("missing `--{key}`")))
+        let args: Vec<String> = args.into_iter().collect();
+        let [flag, json] = args.as_slice() else {
+            return Err(BadRequest(format!(
+                "expected `--request <json>`, got {} argument(s)",
+                args.len()
+            )));
         };
-        let num = |key: &str| -> Result<u64, BadRequest> {
-            let v = get(key)?;
-            v.parse()
-                .map_err(|_| BadRequest(format!("`--{key} {v}` is not a whole number")))
-        };
-        if let Some((k, _)) = pairs.iter().find(|(k, _)| !KEYS.contains(&k.as_str())) {
-            return Err(BadRequest(format!("unknown option `--{k}`")));
+        if flag != "--request" {
+            return Err(BadRequest(format!("unknown option `{flag}`")));
         }
-        Ok(Request {
-            scenario: get("scenario")?
-                .parse()
-                .map_err(|e| BadRequest(format!("{e}")))?,
-            contender: get("contender")?
-                .parse()
-                .map_err(|e| BadRequest(format!("{e}")))?,
-            burst: num("burst")?.max(1),
-            fanout: num("fanout")?,
-            cap: num("cap")?.max(1),
-            pub_yield: num("pub-yield")? != 0,
-            rate_per_sec: num("rate")?.max(1),
-            warmup_ms: num("warmup-ms")?,
-            window_ms: num("window-ms")?.max(1),
-            samples: u32::try_from(num("samples")?.max(1))
-                .map_err(|_| BadRequest("`--samples` is too large".into()))?,
-            throttle_spins: num("throttle-spins")?,
-            units: match get("units") {
-                Ok(_) => Some(num("units")?.max(1)),
-                Err(_) => None,
-            },
-        })
+        let req: Request =
+            serde_json::from_str(json).map_err(|e| BadRequest(format!("request JSON: {e}")))?;
+        req.validate()?;
+        Ok(req)
+    }
+
+    /// Every knob within its table bounds (fanout may be 0: `steady`'s idle subscribers),
+    /// and positive sampling sizes.
+    fn validate(&self) -> Result<(), BadRequest> {
+        for k in &KNOBS {
+            let Some(v) = self.params.get(k.param) else {
+                continue;
+            };
+            if k.param == Param::Fanout && v == 0 {
+                continue;
+            }
+            k.check(v)
+                .map_err(|why| BadRequest(format!("`{}`: {why}", k.param)))?;
+        }
+        let positive = [
+            ("window_ms", self.window_ms),
+            ("samples", u64::from(self.samples)),
+            ("units", self.units.unwrap_or(1)),
+            ("rate", self.params.rate_per_sec.unwrap_or(1)),
+        ];
+        match positive.iter().find(|(_, v)| *v == 0) {
+            Some((what, _)) => Err(BadRequest(format!("`{what}` must be at least 1"))),
+            None => Ok(()),
+        }
+    }
+
+    /// The same request for a [`PROTOCOL_V1`] runner: `--key value` pairs, plus the TLS
+    /// threshold it reads from `RON_TLS_FLUSH_THRESHOLD`. `None` when the request uses a
+    /// parameter v1 runners do not know (a payload other than the default).
+    pub fn to_v1_args(&self) -> Option<(Vec<String>, (&'static str, String))> {
+        if self.params.payload != DEFAULT_PAYLOAD {
+            return None;
+        }
+        let p = &self.params;
+        let mut pairs = vec![
+            ("scenario", self.scenario.name().to_string()),
+            ("contender", self.contender.name().to_string()),
+            ("burst", p.burst.unwrap_or(1).to_string()),
+            ("fanout", p.fanout.to_string()),
+            ("cap", p.cap.to_string()),
+            ("pub-yield", u8::from(p.pub_yield).to_string()),
+            ("rate", p.rate_per_sec.unwrap_or(1).to_string()),
+            ("warmup-ms", self.warmup_ms.to_string()),
+            ("window-ms", self.window_ms.to_string()),
+            ("samples", self.samples.to_string()),
+            ("throttle-spins", p.throttle_spins.to_string()),
+        ];
+        if let Some(u) = self.units {
+            pairs.push(("units", u.to_string()));
+        }
+        let args = pairs
+            .into_iter()
+            .flat_map(|(k, v)| [format!("--{k}"), v])
+            .collect();
+        Some((args, ("RON_TLS_FLUSH_THRESHOLD", p.tls_thresh.to_string())))
     }
 }
-
-const KEYS: [&str; 12] = [
-    "scenario",
-    "contender",
-    "burst",
-    "fanout",
-    "cap",
-    "pub-yield",
-    "rate",
-    "warmup-ms",
-    "window-ms",
-    "samples",
-    "throttle-spins",
-    "units",
-];
 
 /// First line: who is measuring.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -299,15 +275,15 @@ mod tests {
         Request {
             scenario: Scenario::BurstFanout,
             contender: ContenderId::Flume,
-            burst: 256,
-            fanout: 4,
-            cap: 2048,
-            pub_yield: true,
-            rate_per_sec: 100_000,
+            params: CellParams {
+                burst: Some(256),
+                fanout: 4,
+                pub_yield: true,
+                ..CellParams::default()
+            },
             warmup_ms: 10,
             window_ms: 5,
             samples: 3,
-            throttle_spins: 0,
             units: None,
         }
     }
@@ -316,21 +292,52 @@ mod tests {
     fn request_round_trips_through_args() {
         let r = req();
         assert_eq!(Request::parse(r.to_args()).unwrap(), r);
+        let wide = Request {
+            params: r.params.with(Param::Payload, Some(32)),
+            units: Some(7),
+            ..r
+        };
+        assert_eq!(Request::parse(wide.to_args()).unwrap(), wide);
     }
 
     #[test]
-    fn bad_requests_name_the_option() {
-        let mut a = req().to_args();
-        a.retain(|s| s != "--cap" && s != "2048");
-        assert!(Request::parse(a).unwrap_err().0.contains("--cap"));
-        let mut a = req().to_args();
-        a.push("--bogus".into());
-        a.push("1".into());
-        assert!(Request::parse(a).unwrap_err().0.contains("bogus"));
-        let mut a = req().to_args();
-        let i = a.iter().position(|s| s == "--burst").unwrap();
-        a[i + 1] = "abc".into();
-        assert!(Request::parse(a).unwrap_err().0.contains("abc"));
+    fn bad_requests_say_what_is_wrong() {
+        let e = Request::parse(["--burst".to_string(), "1".into()]).unwrap_err();
+        assert!(e.0.contains("--burst"), "{e}");
+        let e = Request::parse(["--request".to_string(), "{".into()]).unwrap_err();
+        assert!(e.0.contains("JSON"), "{e}");
+        let mut r = req();
+        r.params.fanout = 100_000;
+        let e = Request::parse(r.to_args()).unwrap_err();
+        assert!(e.0.contains("fanout"), "{e}");
+        let mut r = req();
+        r.params.payload = 12;
+        assert!(Request::parse(r.to_args())
+            .unwrap_err()
+            .0
+            .contains("payload"));
+        let mut r = req();
+        r.samples = 0;
+        assert!(Request::parse(r.to_args())
+            .unwrap_err()
+            .0
+            .contains("samples"));
+        let json = r.to_args()[1].replace("\"samples\"", "\"bogus\":1,\"samples\"");
+        let e = Request::parse(["--request".to_string(), json]).unwrap_err();
+        assert!(e.0.contains("bogus"), "{e}");
+    }
+
+    #[test]
+    fn v1_args_carry_every_field_and_the_threshold() {
+        let (args, (var, tls)) = req().to_v1_args().unwrap();
+        assert_eq!((var, tls.as_str()), ("RON_TLS_FLUSH_THRESHOLD", "64"));
+        let at = |k: &str| args[args.iter().position(|a| a == k).unwrap() + 1].clone();
+        assert_eq!(at("--burst"), "256");
+        assert_eq!(at("--pub-yield"), "1");
+        assert_eq!(args.len(), 22);
+        let mut wide = req();
+        wide.params.payload = 16;
+        assert!(wide.to_v1_args().is_none());
     }
 
     #[test]

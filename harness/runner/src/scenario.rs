@@ -1,5 +1,6 @@
 //! The scenarios ron-bench knows, and what each needs from a build.
 
+use ron_comparables::knobs::Param;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -126,6 +127,43 @@ impl Scenario {
     /// A capacity the scenario forces (lagged runs at capacity 1).
     pub fn fixed_cap(self) -> Option<u64> {
         (self == Scenario::Lagged).then_some(1)
+    }
+
+    /// Whether the parameter matters to this scenario (and so appears in cell ids and
+    /// expands the matrix). Unused parameters hold their neutral value.
+    pub fn uses(self, p: Param) -> bool {
+        match p {
+            Param::Burst => self.uses_burst(),
+            Param::PubYield => self.uses_pub_yield(),
+            Param::Rate => self.uses_rate(),
+            Param::Payload => self == Scenario::Delivery,
+            Param::Fanout | Param::Cap | Param::TlsThresh | Param::ThrottleSpins => true,
+        }
+    }
+
+    /// The values of `p` this scenario runs, given the values asked for: `[None]` when it does
+    /// not use `p`; `lagged` forces capacity 1; `steady`'s fanout is the idle-subscriber count
+    /// 0, 1 and each requested fanout.
+    pub fn axis(self, p: Param, asked: &[u64]) -> Vec<Option<u64>> {
+        if !self.uses(p) {
+            return vec![None];
+        }
+        if p == Param::Cap {
+            if let Some(c) = self.fixed_cap() {
+                return vec![Some(c)];
+            }
+        }
+        let mut out: Vec<u64> = if p == Param::Fanout && self == Scenario::Steady {
+            vec![0, 1]
+        } else {
+            Vec::new()
+        };
+        for v in asked {
+            if !out.contains(v) {
+                out.push(*v);
+            }
+        }
+        out.into_iter().map(Some).collect()
     }
 
     /// Whether the threads of this scenario compete for cores (fanout subscribers + publisher).

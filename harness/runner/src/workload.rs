@@ -5,6 +5,7 @@
 //! their own `Workload` with a controllable cost, so the loop is testable without timing noise.
 
 use crate::{Request, Scenario};
+use ron_comparables::knobs::DEFAULT_PAYLOAD;
 use ron_comparables::workloads::{self, BurstParams, LatencyNs, Sample};
 use ron_comparables::{Contender, ContenderId, Msg, Publisher, Visit};
 use std::time::Instant;
@@ -48,7 +49,8 @@ impl CellWorkload {
                 req.contender
             ));
         }
-        if req.scenario == Scenario::SteadyBatch && !req.contender.lossy() && req.fanout > 0 {
+        if req.scenario == Scenario::SteadyBatch && !req.contender.lossy() && req.params.fanout > 0
+        {
             return Err(format!(
                 "scenario `steady_batch` has idle subscribers: `{}` would block on a full queue (lossy contenders only, or fanout 0)",
                 req.contender
@@ -60,8 +62,14 @@ impl CellWorkload {
                 req.contender
             ));
         }
+        if req.params.payload != DEFAULT_PAYLOAD && req.contender != ContenderId::RonBus {
+            return Err(format!(
+                "payload {} B: the payload sweep is ron-bus only (`{}` carries the default message)",
+                req.params.payload, req.contender
+            ));
+        }
         if req.contender == ContenderId::Throttled {
-            ron_comparables::adapters::set_throttle_spins(req.throttle_spins);
+            ron_comparables::adapters::set_throttle_spins(req.params.throttle_spins);
         }
         Ok(CellWorkload { req })
     }
@@ -85,12 +93,13 @@ impl Visit for Call<'_> {
     type Out = Measured;
     fn visit<C: Contender>(self) -> Measured {
         let r = self.req;
+        let c = &r.params;
         let p = BurstParams {
-            burst: r.burst,
-            fanout: r.fanout as usize,
-            cap: r.cap as usize,
+            burst: c.burst.unwrap_or(1),
+            fanout: c.fanout as usize,
+            cap: c.cap as usize,
             bursts: self.units,
-            pub_yield: r.pub_yield,
+            pub_yield: c.pub_yield,
         };
         let plain = |sample| Measured {
             sample,
@@ -98,8 +107,8 @@ impl Visit for Call<'_> {
         };
         match r.scenario {
             Scenario::Steady => plain(workloads::steady::<C>(
-                r.fanout as usize,
-                r.cap as usize,
+                c.fanout as usize,
+                c.cap as usize,
                 self.units,
             )),
             Scenario::BurstFanout => plain(workloads::burst_fanout::<C>(p)),
@@ -107,10 +116,10 @@ impl Visit for Call<'_> {
             Scenario::Batched => plain(workloads::batched::<C>(p)),
             Scenario::Latency => {
                 let (sample, lat) = workloads::latency::<C>(
-                    r.fanout as usize,
-                    r.cap as usize,
+                    c.fanout as usize,
+                    c.cap as usize,
                     self.units,
-                    r.rate_per_sec,
+                    c.rate_per_sec.unwrap_or(1),
                 );
                 Measured {
                     sample,
@@ -121,6 +130,10 @@ impl Visit for Call<'_> {
             Scenario::MixedTopic => plain(workloads::mixed_topic::<C>(p)),
             Scenario::SteadyBatch => plain(steady_batch::<C>(p)),
             Scenario::MetricsHot => plain(metrics_hot(self.units)),
+            Scenario::Delivery if c.payload != DEFAULT_PAYLOAD => {
+                // CellWorkload::new admitted only ron-bus and a bounded payload here.
+                plain(workloads::delivery_payload(p, c.payload).unwrap_or_default())
+            }
             Scenario::Delivery => plain(workloads::delivery::<C>(p)),
             Scenario::LagRecover => plain(workloads::lag_recover::<C>(p)),
         }

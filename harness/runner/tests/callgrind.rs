@@ -6,7 +6,9 @@
 //! (set by `.ci/run`, which installs valgrind) a missing valgrind fails it.
 #![forbid(unsafe_code)]
 
-use ron_bench_runner::Scenario;
+use ron_bench_runner::{Request, Scenario};
+use ron_comparables::knobs::CellParams;
+use ron_comparables::ContenderId;
 use std::process::Command;
 
 fn valgrind() -> bool {
@@ -35,23 +37,24 @@ fn count(scenario: Scenario, burst: u64, cap: u64, fanout: u64, units: u64) -> u
         .arg(format!("--callgrind-out-file={}", out.display()))
         .arg(format!("--toggle-collect={}", scenario.measured_symbol()))
         .arg(env!("CARGO_BIN_EXE_ron-bench-runner"))
-        .args(["--scenario", scenario.name(), "--contender", "ron-bus"])
-        .args([
-            "--burst",
-            &burst.to_string(),
-            "--fanout",
-            &fanout.to_string(),
-        ])
-        .args([
-            "--cap",
-            &cap.to_string(),
-            "--pub-yield",
-            "0",
-            "--rate",
-            "1000",
-        ])
-        .args(["--warmup-ms", "0", "--window-ms", "1", "--samples", "2"])
-        .args(["--throttle-spins", "0", "--units", &units.to_string()])
+        .args(
+            Request {
+                scenario,
+                contender: ContenderId::RonBus,
+                params: CellParams {
+                    burst: Some(burst),
+                    fanout,
+                    cap,
+                    rate_per_sec: Some(1000),
+                    ..CellParams::default()
+                },
+                warmup_ms: 0,
+                window_ms: 1,
+                samples: 2,
+                units: Some(units),
+            }
+            .to_args(),
+        )
         .stdout(std::process::Stdio::null())
         .status()
         .expect("valgrind runs");

@@ -3,21 +3,23 @@
 
 use assert_cmd::Command;
 use ron_bench_runner::{Line, Request, Scenario};
+use ron_comparables::knobs::{CellParams, Param};
 use ron_comparables::ContenderId;
 
 fn request(scenario: Scenario, contender: ContenderId) -> Request {
     Request {
         scenario,
         contender,
-        burst: 16,
-        fanout: 2,
-        cap: 64,
-        pub_yield: false,
-        rate_per_sec: 200_000,
+        params: CellParams {
+            burst: Some(16),
+            fanout: 2,
+            cap: 64,
+            rate_per_sec: Some(200_000),
+            ..CellParams::default()
+        },
         warmup_ms: 0,
         window_ms: 2,
         samples: 2,
-        throttle_spins: 0,
         units: None,
     }
 }
@@ -103,8 +105,27 @@ fn mixed_topic_counts_relevant_messages_only() {
 #[test]
 fn a_bad_request_exits_2() {
     Command::new(env!("CARGO_BIN_EXE_ron-bench-runner"))
-        .args(["--scenario", "warp"])
+        .args(["--request", r#"{"scenario":"warp"}"#])
         .assert()
         .code(2)
         .stderr(predicates::str::contains("warp"));
+    // The hand-written `--key value` form of v1 runners is gone: it names the option.
+    Command::new(env!("CARGO_BIN_EXE_ron-bench-runner"))
+        .args(["--scenario", "steady"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--scenario"));
+}
+
+#[test]
+fn payload_sweep_delivers_wide_messages_on_ron_bus_and_skips_others() {
+    let mut req = request(Scenario::Delivery, ContenderId::RonBus);
+    req.params = req.params.with(Param::Payload, Some(48));
+    let lines = run(&req);
+    let Line::Sample(s) = &lines[1] else {
+        panic!("{lines:?}")
+    };
+    assert_eq!(s.delivered, 2 * s.published, "{s:?}");
+    req.contender = ContenderId::Flume;
+    assert!(matches!(&run(&req)[0], Line::Skip { reason } if reason.contains("ron-bus only")));
 }

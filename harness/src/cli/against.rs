@@ -67,7 +67,7 @@ impl RevisionGate {
         ws: &Path,
     ) -> anyhow::Result<RevisionGate> {
         // Validate what needs no git first, so bad flags are named even outside a repository.
-        let instructions = args.measure.as_deref() == Some("instructions");
+        let instructions = args.measure == Some(crate::spec::Measure::Instructions);
         let default = if instructions {
             "instructions"
         } else {

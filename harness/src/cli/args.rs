@@ -1,7 +1,10 @@
 //! Raw command-line arguments (clap derive). Values stay text here; [`super::config`]
 //! validates them so every error names its culprit the same way env knobs do.
 
+use crate::spec::Measure;
 use clap::{Args as ClapArgs, Parser, Subcommand};
+use ron_comparables::knobs::{Param, KNOBS};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// ron-bench: env-parameterised benchmark matrices, interleaved multi-build runs, baselines.
@@ -135,8 +138,8 @@ pub struct GateArgs {
     pub window_ms: Option<u64>,
     /// What to measure: `time` (throughput, latency, CPU; default) or `instructions`
     /// (callgrind instruction counts of single-thread scenarios; deterministic; needs valgrind).
-    #[arg(long, value_name = "time|instructions", value_parser = ["time", "instructions"])]
-    pub measure: Option<String>,
+    #[arg(long, value_enum)]
+    pub measure: Option<Measure>,
     /// Extra spins per publish of the `throttled` contender (injects a real slowdown).
     #[arg(long, value_name = "SPINS")]
     pub throttle_spins: Option<u64>,
@@ -290,21 +293,9 @@ pub struct RunArgs {
     /// Contenders (comma list): ron-bus, tokio-broadcast, flume, crossbeam, bus-crate. [default: all]
     #[arg(long, value_delimiter = ',')]
     pub contender: Vec<String>,
-    /// Burst sizes (comma list); beats RON_BENCH_BURST / RON_BURST / BURST.
-    #[arg(long)]
-    pub burst: Option<String>,
-    /// Fanouts (comma list); beats RON_BENCH_FANOUT / FANOUT.
-    #[arg(long)]
-    pub fanout: Option<String>,
-    /// Capacities (comma list); beats RON_BENCH_CAP / RON_CAP / CAP.
-    #[arg(long)]
-    pub cap: Option<String>,
-    /// Publisher yield after each burst, 0 or 1 (comma list); beats RON_BENCH_PUB_YIELD.
-    #[arg(long)]
-    pub pub_yield: Option<String>,
-    /// Per-thread metrics flush thresholds (comma list); beats RON_TLS_FLUSH_THRESHOLD.
-    #[arg(long)]
-    pub tls_thresh: Option<String>,
+    /// Knob flags, one per row of the knob table (comma lists; each beats its variable).
+    #[command(flatten)]
+    pub knobs: KnobFlags,
     /// Feature combos, `;`-separated, features in a combo `,`-separated: "none;bus_batch".
     /// Each combo is one runner build. [default: none]
     #[arg(long)]
@@ -344,8 +335,8 @@ pub struct RunArgs {
     pub shard: Option<String>,
     /// What to measure: `time` (default) or `instructions` (callgrind instruction counts of
     /// single-thread scenarios: steady, steady_batch, metrics_hot, delivery, lag_recover; needs valgrind).
-    #[arg(long, value_name = "time|instructions", value_parser = ["time", "instructions"])]
-    pub measure: Option<String>,
+    #[arg(long, value_enum)]
+    pub measure: Option<Measure>,
 }
 
 /// `ron-bench merge`.
@@ -400,4 +391,43 @@ pub enum BaselineCommand {
         /// Baseline name.
         name: String,
     },
+}
+
+/// The knob flags (`--burst`, `--payload`, ...): one per row of
+/// [`ron_comparables::knobs::KNOBS`], with its help, variables, default and bounds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KnobFlags(pub BTreeMap<Param, String>);
+
+impl clap::FromArgMatches for KnobFlags {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let mut flags = KnobFlags::default();
+        flags.update_from_arg_matches(m)?;
+        Ok(flags)
+    }
+
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        for k in &KNOBS {
+            if let Some(v) = m.get_one::<String>(k.param.name()) {
+                self.0.insert(k.param, v.clone());
+            }
+        }
+        Ok(())
+    }
+}
+
+impl clap::Args for KnobFlags {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        KNOBS.iter().fold(cmd, |cmd, k| {
+            cmd.arg(
+                clap::Arg::new(k.param.name())
+                    .long(k.flag())
+                    .value_name("LIST")
+                    .help(k.help_line()),
+            )
+        })
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
 }

@@ -9,9 +9,9 @@ use super::Outcome;
 use crate::calibrate::{
     blocks, paired_slowdown_pct, pick, spins_for, subsets, Calibration, SpinFit, CALIBRATION_SCHEMA,
 };
-use crate::gate::{make_cell, PolicyChoice};
+use crate::gate::PolicyChoice;
 use crate::runner::Plan;
-use crate::spec::{features, Build, Cell, JobKey, Matrix, Params, Sampling};
+use crate::spec::{features, Build, Cell, CellParams, JobKey, Matrix, Sampling};
 use crate::store::fingerprint::available_cores;
 use crate::store::{now_utc, Machine, RunFile};
 use crate::{ContenderId, Scenario};
@@ -225,26 +225,26 @@ pub(super) fn calibrate(
         noise_limit_pct: ab.noise_limit_pct,
     };
     let m = &base_cfg.matrix;
-    let p = |fanout| Params {
+    let p = |fanout| CellParams {
         burst: m.bursts.first().copied(),
         fanout,
         cap: m.caps.first().copied().unwrap_or(2048),
         pub_yield: false,
         tls_thresh: m.tls_thresholds.first().copied().unwrap_or(64),
         rate_per_sec: None,
-        throttle_spins: 0,
+        ..CellParams::default()
     };
     let fanout = m.fanouts.first().copied().unwrap_or(4);
     let cells = [
-        make_cell(Scenario::Steady, ContenderId::RonBus, p(1)),
-        make_cell(Scenario::BurstFanout, ContenderId::RonBus, p(fanout)),
-        make_cell(Scenario::Batched, ContenderId::RonBus, p(fanout)),
+        Cell::new(Scenario::Steady, ContenderId::RonBus, p(1)),
+        Cell::new(Scenario::BurstFanout, ContenderId::RonBus, p(fanout)),
+        Cell::new(Scenario::Batched, ContenderId::RonBus, p(fanout)),
     ];
     let throttled = |c: &Cell, spins: u64| {
-        make_cell(
+        Cell::new(
             c.scenario,
             ContenderId::Throttled,
-            Params {
+            CellParams {
                 throttle_spins: spins,
                 ..c.params
             },

@@ -4,12 +4,14 @@
 //! Nothing here touches the disk except reading the matrix file.
 
 use super::args::RunArgs;
-use crate::spec::knobs::{as_bools, resolve, FromFile, KnobSetting};
+use crate::spec::knobs::{resolve, FromFile, KnobSetting};
 use crate::spec::matrix_file::{self, MatrixFile, MatrixFileError};
 use crate::spec::{features, Build, Matrix, Sampling, DEFAULT_LATENCY_RATE};
 use crate::{ContenderId, Scenario};
 use ron_bench_runner::scenario::UnknownScenario;
-use ron_comparables::knobs::{self, KnobError};
+#[cfg(test)]
+use ron_comparables::knobs::Param;
+use ron_comparables::knobs::{KnobError, KNOBS};
 use ron_comparables::UnknownContender;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
@@ -47,11 +49,24 @@ pub enum ConfigError {
         /// What threads it runs.
         threads: String,
     },
-    /// A count that must be positive.
-    #[error("{what} must be at least 1 (got 0)")]
-    Zero {
+    /// A count outside its bounds.
+    #[error("{what} must be in 1..={max} (got {value})")]
+    OutOfRange {
         /// The flag or key.
         what: String,
+        /// The value given.
+        value: u64,
+        /// The largest accepted value.
+        max: u64,
+    },
+    /// The knob lists multiply to too many cells.
+    #[error(
+        "the matrix expands to {cells} cells x builds (at most {MAX_CELLS}); shorten the knob \
+         lists or split the run with --shard"
+    )]
+    TooLarge {
+        /// Cells times builds.
+        cells: usize,
     },
 }
 
@@ -102,81 +117,73 @@ impl RunConfig {
             .as_ref()
             .map(|p| p.display().to_string())
             .unwrap_or_default();
-        let knob = |k, flag: &'static str, val: &Option<String>, f| {
-            resolve(k, val.as_deref().map(|v| (flag, v)), f, env)
-        };
-        let burst = knob(
-            &knobs::BURST,
-            "--burst",
-            &args.burst,
-            from_file(&path, "burst", &file.burst),
-        )?;
-        let fanout = knob(
-            &knobs::FANOUT,
-            "--fanout",
-            &args.fanout,
-            from_file(&path, "fanout", &file.fanout),
-        )?;
-        let cap = knob(
-            &knobs::CAP,
-            "--cap",
-            &args.cap,
-            from_file(&path, "cap", &file.cap),
-        )?;
-        let pub_yield = knob(
-            &knobs::PUB_YIELD,
-            "--pub-yield",
-            &args.pub_yield,
-            from_file(&path, "pub_yield", &file.pub_yield),
-        )?;
-        let tls = knob(
-            &knobs::TLS_FLUSH_THRESHOLD,
-            "--tls-thresh",
-            &args.tls_thresh,
-            from_file(&path, "tls_thresh", &file.tls_thresh),
-        )?;
-
-        let quick = args.quick || file.quick.unwrap_or(false);
+        let knobs = KNOBS
+            .iter()
+            .map(|k| {
+                let flag_name = format!("--{}", k.flag());
+                let flag = args
+                    .knobs
+                    .0
+                    .get(&k.param)
+                    .map(|v| (flag_name.as_str(), v.as_str()));
+                let in_file = file.knobs.get(&k.param).map(|values| FromFile {
+                    path: &path,
+                    key: k.param.name(),
+                    values,
+                });
+                resolve(k, flag, in_file, env)
+            })
+            .collect::<Result<Vec<KnobSetting>, KnobError>>()?;
+        let set = &file.settings;
+        let quick = args.quick || set.quick.unwrap_or(false);
         let base = if quick {
             Sampling::QUICK
         } else {
             Sampling::FULL
         };
         let sampling = Sampling {
-            rounds: positive("--rounds", args.rounds.or(file.rounds), base.rounds)?,
-            samples: positive("--samples", args.samples.or(file.samples), base.samples)?,
-            window_ms: positive(
+            rounds: bounded("--rounds", args.rounds.or(set.rounds), base.rounds)?,
+            samples: bounded("--samples", args.samples.or(set.samples), base.samples)?,
+            window_ms: bounded(
                 "--window-ms",
-                args.window_ms.or(file.window_ms),
+                args.window_ms.or(set.window_ms),
                 base.window_ms,
             )?,
-            warmup_ms: args.warmup_ms.or(file.warmup_ms).unwrap_or(base.warmup_ms),
+            warmup_ms: bounded_ms(
+                "--warmup-ms",
+                args.warmup_ms.or(set.warmup_ms).unwrap_or(base.warmup_ms),
+            )?,
         };
-
-        let matrix = Matrix {
-            scenarios: names(&args.scenario, &file.scenarios, &DEFAULT_SCENARIOS)?,
-            contenders: names(&args.contender, &file.contenders, &ContenderId::ALL)?,
-            bursts: burst.values.clone(),
-            fanouts: fanout.values.clone(),
-            caps: cap.values.clone(),
-            pub_yields: as_bools(&pub_yield)?,
-            // The bus clamps thresholds below 1 to 1; record what actually runs.
-            tls_thresholds: dedup(tls.values.iter().map(|t| (*t).max(1)).collect()),
+        let mut matrix = Matrix {
+            scenarios: names(&args.scenario, &set.scenarios, &DEFAULT_SCENARIOS)?,
+            contenders: names(&args.contender, &set.contenders, &ContenderId::ALL)?,
+            bursts: Vec::new(),
+            fanouts: Vec::new(),
+            caps: Vec::new(),
+            pub_yields: Vec::new(),
+            tls_thresholds: Vec::new(),
+            payloads: Vec::new(),
             latency_rate_per_sec: DEFAULT_LATENCY_RATE,
-            builds: builds(args.features.as_deref(), file.features.as_deref())?,
+            builds: builds(args.features.as_deref(), set.features.as_deref())?,
             sampling,
             quick,
             throttle_spins: args.throttle_spins.unwrap_or(0),
-            measure: crate::spec::Measure::parse(args.measure.as_deref()),
+            measure: args.measure.unwrap_or_default(),
         };
+        for (k, setting) in KNOBS.iter().zip(&knobs) {
+            matrix.set_axis(k.param, setting.values.clone());
+        }
+        // The metrics crate treats thresholds below 1 as 1; record what actually runs.
+        matrix.tls_thresholds = dedup(matrix.tls_thresholds.iter().map(|t| (*t).max(1)).collect());
         check_measure(&matrix)?;
+        check_size(&matrix)?;
         let out = match &args.out {
             Some(p) => OutTarget::Explicit(p.clone()),
             None => OutTarget::Default(workspace.join("reports").join("runs")),
         };
         Ok(RunConfig {
             matrix,
-            knobs: vec![burst, fanout, cap, pub_yield, tls],
+            knobs,
             out,
             dry_run: args.dry_run,
             shard: args.shard.as_deref().map(str::parse).transpose()?,
@@ -200,20 +207,63 @@ pub fn check_measure(matrix: &Matrix) -> Result<(), ConfigError> {
     }
 }
 
-fn from_file<'a>(path: &'a str, key: &'a str, v: &'a Option<Vec<u64>>) -> Option<FromFile<'a>> {
-    v.as_deref().map(|values| FromFile { path, key, values })
+/// Most process runs per (cell, build): each round keeps its samples in memory.
+pub const MAX_ROUNDS: u32 = 10_000;
+/// Most samples per process run.
+pub const MAX_SAMPLES: u32 = 10_000;
+/// Longest window or warm-up (one hour), so time estimates cannot overflow.
+pub const MAX_MS: u64 = 3_600_000;
+/// Most cells one run may expand to.
+pub const MAX_CELLS: usize = 100_000;
+
+fn bounded<T>(what: &str, v: Option<T>, default: T) -> Result<T, ConfigError>
+where
+    T: Copy + Into<u64>,
+{
+    let Some(x) = v else {
+        return Ok(default);
+    };
+    let max = match what {
+        "--rounds" => u64::from(MAX_ROUNDS),
+        "--samples" => u64::from(MAX_SAMPLES),
+        _ => MAX_MS,
+    };
+    let n: u64 = x.into();
+    if n == 0 || n > max {
+        return Err(ConfigError::OutOfRange {
+            what: what.into(),
+            value: n,
+            max,
+        });
+    }
+    Ok(x)
 }
 
-fn positive<T: Copy + PartialEq + From<u8>>(
-    what: &str,
-    v: Option<T>,
-    default: T,
-) -> Result<T, ConfigError> {
-    match v {
-        Some(x) if x == T::from(0) => Err(ConfigError::Zero { what: what.into() }),
-        Some(x) => Ok(x),
-        None => Ok(default),
+fn bounded_ms(what: &str, v: u64) -> Result<u64, ConfigError> {
+    if v > MAX_MS {
+        return Err(ConfigError::OutOfRange {
+            what: what.into(),
+            value: v,
+            max: MAX_MS,
+        });
     }
+    Ok(v)
+}
+
+/// Refuses matrices too large to plan (the knob lists multiply).
+fn check_size(matrix: &Matrix) -> Result<(), ConfigError> {
+    let axes: usize = crate::spec::NESTING
+        .iter()
+        .map(|p| matrix.axis(*p).len().max(1))
+        .product();
+    let cells = axes
+        .saturating_mul(matrix.scenarios.len())
+        .saturating_mul(matrix.contenders.len())
+        .saturating_mul(matrix.builds.len().max(1));
+    if cells > MAX_CELLS {
+        return Err(ConfigError::TooLarge { cells });
+    }
+    Ok(())
 }
 
 fn names<T>(
@@ -293,6 +343,41 @@ mod tests {
         }
     }
 
+    fn env_of_owned(pairs: Vec<(&'static str, String)>) -> impl Fn(&str) -> Option<String> {
+        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn payload_flows_from_flag_env_and_file_into_cell_ids() {
+        let mut args = RunArgs {
+            scenario: vec!["delivery".into()],
+            contender: vec!["ron-bus".into()],
+            ..RunArgs::default()
+        };
+        args.knobs.0.insert(Param::Payload, "16,32".into());
+        let c = RunConfig::new(&args, &env_of(&[]), Path::new("/")).unwrap();
+        assert_eq!(c.matrix.payloads, vec![16, 32]);
+        let ids: Vec<String> = c.matrix.cells().into_iter().map(|c| c.id).collect();
+        assert!(ids[0].ends_with("/payload=16/tls_thresh=64"), "{ids:?}");
+        assert_eq!(ids.len(), 2);
+        let c = RunConfig::new(
+            &RunArgs::default(),
+            &env_of(&[("RON_BENCH_PAYLOAD", "24")]),
+            Path::new("/"),
+        )
+        .unwrap();
+        assert_eq!(c.matrix.payloads, vec![24]);
+        // Scenarios that do not honour payload keep their ids.
+        assert!(c.matrix.cells().iter().all(|c| !c.id.contains("payload")));
+        let e = RunConfig::new(
+            &RunArgs::default(),
+            &env_of(&[("RON_BENCH_PAYLOAD", "12")]),
+            Path::new("/"),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("RON_BENCH_PAYLOAD"), "{e}");
+    }
+
     #[test]
     fn defaults_make_the_default_matrix() {
         let c = RunConfig::new(&RunArgs::default(), &env_of(&[]), Path::new("/ws")).unwrap();
@@ -311,12 +396,12 @@ mod tests {
 
     #[test]
     fn flags_beat_env_and_lists_expand() {
-        let args = RunArgs {
-            fanout: Some("1,2".into()),
+        let mut args = RunArgs {
             quick: true,
             features: Some("none;bus_batch".into()),
             ..RunArgs::default()
         };
+        args.knobs.0.insert(Param::Fanout, "1,2".into());
         let c = RunConfig::new(
             &args,
             &env_of(&[("FANOUT", "8"), ("RON_CAP", "64,128")]),
@@ -352,6 +437,40 @@ mod tests {
         };
         let e = RunConfig::new(&args, &env_of(&[]), Path::new("/")).unwrap_err();
         assert!(e.to_string().contains("--rounds"), "{e}");
+        let args = RunArgs {
+            rounds: Some(1_000_000_000),
+            ..RunArgs::default()
+        };
+        let e = RunConfig::new(&args, &env_of(&[]), Path::new("/")).unwrap_err();
+        assert!(
+            e.to_string().contains("--rounds must be in 1..=10000"),
+            "{e}"
+        );
+        let args = RunArgs {
+            window_ms: Some(u64::MAX),
+            ..RunArgs::default()
+        };
+        let e = RunConfig::new(&args, &env_of(&[]), Path::new("/")).unwrap_err();
+        assert!(e.to_string().contains("--window-ms"), "{e}");
+        let e = RunConfig::new(
+            &RunArgs::default(),
+            &env_of(&[("RON_BENCH_FANOUT", "18446744073709551615")]),
+            Path::new("/"),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("RON_BENCH_FANOUT"), "{e}");
+        let many: String = (1..=60).map(|v| format!("{v},")).collect::<String>() + "61";
+        let e = RunConfig::new(
+            &RunArgs::default(),
+            &env_of_owned(vec![
+                ("RON_BENCH_BURST", many.clone()),
+                ("RON_BENCH_FANOUT", "1,2,3,4,5,6,7,8,9,10".into()),
+                ("RON_BENCH_CAP", many),
+            ]),
+            Path::new("/"),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("cells"), "{e}");
     }
 
     #[test]

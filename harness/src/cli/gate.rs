@@ -8,7 +8,7 @@ use super::run::{measure, print_plan};
 use super::Outcome;
 use crate::gate::{analyze, cross_machine, derive_jobs, describe_machine, Defaults, PolicyChoice};
 use crate::runner::Plan;
-use crate::spec::{features, Sampling};
+use crate::spec::{features, Measure, Sampling};
 use crate::store::fingerprint::available_cores;
 use crate::store::{Baseline, Machine, RunFile};
 use anyhow::{bail, Context};
@@ -25,7 +25,7 @@ pub(super) fn gate(
     }
     let started = Instant::now();
     let choice = PolicyChoice::parse(args.policy.as_deref().unwrap_or(
-        if args.measure.as_deref() == Some("instructions") {
+        if args.measure == Some(Measure::Instructions) {
             "instructions"
         } else if args.baseline.is_some() {
             "regression"
@@ -194,7 +194,7 @@ pub(super) fn defaults(
         &base_cfg.matrix,
         args.throttle_spins.unwrap_or(0),
         args.quick,
-        crate::spec::Measure::parse(args.measure.as_deref()),
+        args.measure.unwrap_or_default(),
     );
     Ok((base_cfg, d))
 }
@@ -202,7 +202,7 @@ pub(super) fn defaults(
 /// The gate's sampling preset (`--quick` or not) with `--rounds`, `--samples` and
 /// `--window-ms` applied.
 pub(super) fn sampling(args: &GateArgs) -> anyhow::Result<Sampling> {
-    let mut sampling = if args.measure.as_deref() == Some("instructions") {
+    let mut sampling = if args.measure == Some(Measure::Instructions) {
         Sampling::INSTRUCTIONS
     } else if args.quick {
         Sampling::GATE_QUICK

@@ -75,6 +75,7 @@ fn empty_run(ws: &Path) -> RunFile {
             caps: vec![],
             pub_yields: vec![],
             tls_thresholds: vec![],
+            payloads: vec![8],
             latency_rate_per_sec: 0,
             builds: vec![],
             sampling: crate::spec::Sampling::FULL,

@@ -118,14 +118,8 @@ pub(super) fn print_plan(plan: &Plan, cfg: &RunConfig) -> Vec<String> {
     for k in &cfg.knobs {
         println!("  {} = {:?} ({})", k.var, k.values, k.source);
     }
-    for &tls in &m.tls_thresholds {
-        for &burst in &m.bursts {
-            for &fanout in &m.fanouts {
-                for &cap in &m.caps {
-                    println!("{}", bench_cfg_line(tls, burst, fanout, cap));
-                }
-            }
-        }
+    for point in m.knob_points() {
+        println!("{}", bench_cfg_line(&point));
     }
     let mut warnings = Vec::new();
     let threaded = m.scenarios.iter().any(|s| s.uses_threads());
@@ -338,6 +332,7 @@ fn executor(
             bins,
             valgrind,
             no_aslr,
+            v1_builds: Default::default(),
         }),
         records,
     ))

@@ -7,7 +7,7 @@
 //! selectors admit, in the base revision's build and the working tree's.
 
 use crate::series;
-use crate::spec::{cell_id, Build, Cell, JobKey, Matrix, Measure, Params};
+use crate::spec::{Build, Cell, CellParams, JobKey, Matrix, Measure, Param};
 use crate::store::RunFile;
 use crate::{ContenderId, Scenario};
 use ron_bench_report::policy::{Against, Bound, GateSpec, Policy, Selector};
@@ -36,8 +36,8 @@ pub struct Defaults {
 
 impl Defaults {
     /// The params of a derived cell: these defaults at one (burst, fanout, cap) point.
-    fn params(&self, burst: u64, fanout: u64, cap: u64) -> Params {
-        Params {
+    fn params(&self, burst: u64, fanout: u64, cap: u64) -> CellParams {
+        CellParams {
             burst: Some(burst),
             fanout,
             cap,
@@ -45,6 +45,7 @@ impl Defaults {
             tls_thresh: self.tls_thresh,
             rate_per_sec: Some(self.rate),
             throttle_spins: self.throttle_spins,
+            ..CellParams::default()
         }
     }
 
@@ -67,28 +68,6 @@ impl Defaults {
 const FANOUT_LADDER: [u64; 5] = [1, 2, 4, 8, 16];
 const CAP_LADDER: [u64; 5] = [64, 128, 256, 1024, 2048];
 const DEFAULT_SCENARIOS: [Scenario; 2] = [Scenario::Steady, Scenario::BurstFanout];
-
-/// A cell with explicit parameters (the same shape [`Matrix::cells`] produces).
-pub fn make_cell(scenario: Scenario, contender: ContenderId, p: Params) -> Cell {
-    let params = Params {
-        burst: p.burst.filter(|_| scenario.uses_burst()),
-        cap: scenario.fixed_cap().unwrap_or(p.cap),
-        pub_yield: p.pub_yield && scenario.uses_pub_yield(),
-        rate_per_sec: p.rate_per_sec.filter(|_| scenario.uses_rate()),
-        throttle_spins: if contender == ContenderId::Throttled {
-            p.throttle_spins
-        } else {
-            0
-        },
-        ..p
-    };
-    Cell {
-        id: cell_id(scenario, contender, &params),
-        scenario,
-        contender,
-        params,
-    }
-}
 
 /// Values of `param` a gate admits: its `OneOf` list, else `defaults` filtered by its bounds,
 /// else the ladder within the bounds (only the smallest when `quick`). `Bound::Param` bounds
@@ -140,15 +119,11 @@ fn admitted(
 }
 
 /// Param-relative bounds (`cap_min = "burst"`) hold for `p`.
-fn bounds_ok(gate: &GateSpec, p: &Params) -> bool {
-    let get = |name: &str| -> Option<f64> {
-        match name {
-            "burst" => p.burst.map(|b| b as f64),
-            "fanout" => Some(p.fanout as f64),
-            "cap" => Some(p.cap as f64),
-            "tls_thresh" => Some(p.tls_thresh as f64),
-            _ => None,
-        }
+fn bounds_ok(gate: &GateSpec, p: &CellParams) -> bool {
+    let get = |name: &str| {
+        Param::from_name(name)
+            .and_then(|q| p.get(q))
+            .map(|v| v as f64)
     };
     gate.select.iter().all(|s| match s {
         Selector::AtLeast {
@@ -246,6 +221,7 @@ impl Jobs {
             caps: uniq(&|c| Some(c.params.cap)),
             pub_yields: vec![false],
             tls_thresholds: vec![d.tls_thresh],
+            payloads: vec![8],
             latency_rate_per_sec: d.rate,
             builds: self.builds.clone(),
             sampling,
@@ -335,11 +311,11 @@ pub fn candidate_cells(gate: &GateSpec, d: &Defaults) -> Vec<Cell> {
             for &fanout in &fanouts {
                 for &cap in &caps {
                     let p = d.params(burst, fanout, cap);
-                    if !bounds_ok(gate, &make_cell(scenario, cand[0], p).params) {
+                    if !bounds_ok(gate, &Cell::new(scenario, cand[0], p).params) {
                         continue;
                     }
                     for &c in &cand {
-                        let cell = make_cell(scenario, c, p);
+                        let cell = Cell::new(scenario, c, p);
                         if !out.contains(&cell) {
                             out.push(cell);
                         }
@@ -426,16 +402,16 @@ fn reference_jobs(jobs: &mut Jobs, gate: &GateSpec, extra: &[Build], d: &Default
                     let params = |cap| d.params(burst, fanout, cap);
                     for &cap in &caps {
                         let p = params(cap);
-                        if !bounds_ok(gate, &make_cell(scenario, cand[0], p).params) {
+                        if !bounds_ok(gate, &Cell::new(scenario, cand[0], p).params) {
                             continue;
                         }
                         for &c in &cand {
-                            jobs.add(make_cell(scenario, c, p), &cand_build);
+                            jobs.add(Cell::new(scenario, c, p), &cand_build);
                         }
                     }
                     for &cap in &ref_caps {
                         for &r in &refs {
-                            jobs.add(make_cell(scenario, r, params(cap)), &ref_build);
+                            jobs.add(Cell::new(scenario, r, params(cap)), &ref_build);
                         }
                     }
                 }

@@ -19,6 +19,6 @@ pub mod split;
 pub mod trials;
 
 pub use analyze::{analyze, cross_machine, describe_machine, Analysis, Inputs};
-pub use jobs::{derive_jobs, make_cell, revision_jobs, Defaults, Jobs};
+pub use jobs::{derive_jobs, revision_jobs, Defaults, Jobs};
 pub use policies::PolicyChoice;
 pub use split::split_revision;

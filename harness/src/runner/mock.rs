@@ -109,13 +109,14 @@ fn synthesize(job: &Job<'_>, injected: f64) -> RunOutput {
         _ => 0,
     });
     let every = job.build.inject.map_or(1, |i| i.every.max(1));
-    let spins = r.throttle_spins as f64 * 0.05 + injected_spins as f64 / every as f64 * NS_PER_SPIN;
+    let spins =
+        r.params.throttle_spins as f64 * 0.05 + injected_spins as f64 / every as f64 * NS_PER_SPIN;
     let cost = (MockExecutor::cost_ns(r.contender) + spins) * slow * jitter * injected;
     let per_unit = match r.scenario {
         Scenario::Steady | Scenario::Latency | Scenario::MetricsHot => 1,
-        _ => r.burst,
+        _ => r.params.burst.unwrap_or(1),
     };
-    let subs = r.fanout;
+    let subs = r.params.fanout;
     let window_ns = r.window_ms * 1_000_000;
     let units = r
         .units

@@ -241,15 +241,10 @@ pub fn request_for(cell: &Cell, sampling: &Sampling, measure: Measure) -> Reques
     Request {
         scenario: cell.scenario,
         contender: cell.contender,
-        burst: p.burst.unwrap_or(1),
-        fanout: p.fanout,
-        cap: p.cap,
-        pub_yield: p.pub_yield,
-        rate_per_sec: p.rate_per_sec.unwrap_or(crate::spec::DEFAULT_LATENCY_RATE),
+        params: *p,
         warmup_ms: sampling.warmup_ms,
         window_ms: sampling.window_ms,
         samples: sampling.samples,
-        throttle_spins: p.throttle_spins,
         units,
     }
 }

@@ -7,7 +7,7 @@
 
 use super::{ExecError, Executor, Job, Outcome, RunOutput};
 use ron_bench_runner::measure::MEASURED_SYMBOL;
-use ron_bench_runner::protocol::PROTOCOL;
+use ron_bench_runner::protocol::{PROTOCOL, PROTOCOL_V1};
 use ron_bench_runner::Line;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -25,6 +25,9 @@ pub struct ProcessExecutor {
     /// (the heap and stack land at the same addresses every run, so a process no longer
     /// picks a fast or slow layout by chance).
     pub no_aslr: bool,
+    /// Builds whose runner speaks the v1 protocol (built from a revision before the JSON
+    /// request); found on the first process run of each.
+    pub v1_builds: std::collections::BTreeSet<usize>,
 }
 
 /// Whether `setarch <arch> -R` can start a program here (util-linux; a container may forbid
@@ -79,12 +82,62 @@ fn callgrind(valgrind: &Path, bin: &Path, out_file: &Path, symbol: &str) -> Comm
     c
 }
 
+impl ProcessExecutor {
+    /// The child for `job`: its runner (under callgrind or with ASLR off when configured)
+    /// with the request in the build's protocol. `None` when a v1 runner cannot express the
+    /// request.
+    fn command(&self, bin: &Path, job: &Job<'_>, cg_file: Option<&Path>) -> Option<Command> {
+        let mut cmd = match (&self.valgrind, cg_file) {
+            (Some(v), Some(f)) => callgrind(v, bin, f, job.cell.scenario.measured_symbol()),
+            _ if self.no_aslr => {
+                let mut c = Command::new("setarch");
+                c.args([std::env::consts::ARCH, "-R"]).arg(bin);
+                c
+            }
+            _ => Command::new(bin),
+        };
+        if self.v1_builds.contains(&job.build_index) {
+            let (args, (var, value)) = job.request.to_v1_args()?;
+            cmd.args(args).env(var, value);
+        } else {
+            cmd.args(job.request.to_args());
+        }
+        cmd.stdin(Stdio::null());
+        Some(cmd)
+    }
+
+    /// Runs the child once, switching the build to the v1 protocol when its runner predates
+    /// the JSON request (it names `--request` as an unknown option).
+    fn spawn(
+        &mut self,
+        bin: &Path,
+        job: &Job<'_>,
+        cg_file: Option<&Path>,
+    ) -> Result<Option<std::process::Output>, ExecError> {
+        loop {
+            let Some(mut cmd) = self.command(bin, job, cg_file) else {
+                return Ok(None);
+            };
+            let out = cmd.output().map_err(|source| ExecError::Spawn {
+                bin: bin.display().to_string(),
+                source,
+            })?;
+            let v1 = out.status.code() == Some(2)
+                && String::from_utf8_lossy(&out.stderr).contains("unknown option `--request`");
+            if !v1 || !self.v1_builds.insert(job.build_index) {
+                return Ok(Some(out));
+            }
+        }
+    }
+}
+
 impl Executor for ProcessExecutor {
     fn execute(&mut self, job: &Job<'_>) -> Result<Outcome, ExecError> {
         let bin = self
             .bins
             .get(job.build_index)
             .and_then(Option::as_ref)
+            .cloned()
             .ok_or_else(|| ExecError::Protocol {
                 cell: job.cell.id.clone(),
                 build: job.build.label.clone(),
@@ -98,27 +151,12 @@ impl Executor for ProcessExecutor {
             None => None,
         };
         let cg_file = cg_dir.as_ref().map(|d| d.path().join("callgrind.out"));
-        let mut cmd = match (&self.valgrind, &cg_file) {
-            (Some(v), Some(f)) => callgrind(v, bin, f, job.cell.scenario.measured_symbol()),
-            _ if self.no_aslr => {
-                let mut c = Command::new("setarch");
-                c.args([std::env::consts::ARCH, "-R"]).arg(bin);
-                c
-            }
-            _ => Command::new(bin),
+        let Some(out) = self.spawn(&bin, job, cg_file.as_deref())? else {
+            return Ok(Outcome::Skipped(format!(
+                "the runner of build `{}` predates knob `payload` (its revision cannot run {})",
+                job.build.label, job.cell.id
+            )));
         };
-        let out = cmd
-            .args(job.request.to_args())
-            .env(
-                "RON_TLS_FLUSH_THRESHOLD",
-                job.cell.params.tls_thresh.to_string(),
-            )
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|source| ExecError::Spawn {
-                bin: bin.display().to_string(),
-                source,
-            })?;
         if !out.status.success() {
             let stderr = String::from_utf8_lossy(&out.stderr);
             // A runner built from an older revision may predate a scenario: that side has no
@@ -183,7 +221,9 @@ pub fn parse_output(stdout: &str) -> Result<Outcome, String> {
             .map_err(|e| format!("line {}: {e}: {}", n + 1, truncate(text, 120)))?;
         match line {
             Line::Skip { reason } => return Ok(Outcome::Skipped(reason)),
-            Line::Hello(h) if h.protocol == PROTOCOL => hello = Some(h),
+            Line::Hello(h) if h.protocol == PROTOCOL || h.protocol == PROTOCOL_V1 => {
+                hello = Some(h)
+            }
             Line::Hello(h) => {
                 return Err(format!("protocol {:?}, expected {PROTOCOL:?}", h.protocol))
             }

@@ -13,6 +13,7 @@ fn matrix(scenarios: Vec<Scenario>, builds: Vec<Build>, rounds: u32) -> Matrix {
         caps: vec![128],
         pub_yields: vec![false],
         tls_thresholds: vec![64],
+        payloads: vec![8],
         latency_rate_per_sec: DEFAULT_LATENCY_RATE,
         builds,
         sampling: Sampling {
@@ -201,7 +202,7 @@ fn requests_carry_the_cell_parameters() {
     );
     let r = request_for(&plan.cells[0], &plan.matrix.sampling, plan.matrix.measure);
     assert_eq!(
-        (r.scenario, r.fanout, r.cap, r.samples),
+        (r.scenario, r.params.fanout, r.params.cap, r.samples),
         (Scenario::Steady, 0, 128, 3)
     );
 }

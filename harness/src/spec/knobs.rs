@@ -59,22 +59,6 @@ pub fn resolve(
     }
 }
 
-/// `pub_yield` values must be 0 or 1.
-pub fn as_bools(s: &KnobSetting) -> Result<Vec<bool>, KnobError> {
-    s.values
-        .iter()
-        .map(|&v| match v {
-            0 => Ok(false),
-            1 => Ok(true),
-            _ => Err(KnobError {
-                var: s.var.clone(),
-                value: v.to_string(),
-                reason: format!("must be 0 or 1 (from {})", s.source),
-            }),
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,20 +105,5 @@ mod tests {
         assert!(e.to_string().contains("m.toml"), "{e}");
         let e = resolve(&BURST, None, None, &env_of(&[("RON_BENCH_BURST", "abc")])).unwrap_err();
         assert_eq!(e.var, "RON_BENCH_BURST");
-    }
-
-    #[test]
-    fn pub_yield_is_boolean() {
-        let s = KnobSetting {
-            var: "RON_BENCH_PUB_YIELD".into(),
-            values: vec![0, 1],
-            source: "default".into(),
-        };
-        assert_eq!(as_bools(&s).unwrap(), vec![false, true]);
-        let bad = KnobSetting {
-            values: vec![2],
-            ..s
-        };
-        assert!(as_bools(&bad).unwrap_err().to_string().contains("0 or 1"));
     }
 }

@@ -9,33 +9,36 @@
 //! cap = [2048]
 //! pub_yield = [0]
 //! tls_thresh = [64]
+//! payload = [8, 32]
 //! features = ["none", "bus_batch"]
 //! rounds = 5
 //! quick = true
 //! ```
 
+use ron_comparables::knobs::{Param, KNOBS};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
-/// The file's contents (unknown keys are rejected so a typo cannot silently do nothing).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The file's contents. Knob keys are the knob table's names (`burst`, `payload`, ...,
+/// see `ron_comparables::knobs::KNOBS`); any other unknown key is rejected so a typo cannot
+/// silently do nothing.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct MatrixFile {
+    /// The non-knob settings.
+    pub settings: Settings,
+    /// Knob values by parameter, as listed in the file.
+    pub knobs: BTreeMap<Param, Vec<u64>>,
+}
+
+/// The non-knob keys of a matrix file.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct Settings {
     /// Scenario names.
     pub scenarios: Option<Vec<String>>,
     /// Contender names.
     pub contenders: Option<Vec<String>>,
-    /// Burst sizes.
-    pub burst: Option<Vec<u64>>,
-    /// Fanouts.
-    pub fanout: Option<Vec<u64>>,
-    /// Capacities.
-    pub cap: Option<Vec<u64>>,
-    /// 0/1 publisher-yield settings.
-    pub pub_yield: Option<Vec<u64>>,
-    /// TLS flush thresholds.
-    pub tls_thresh: Option<Vec<u64>>,
     /// Feature combos, each like `--features` items (`"bus_batch,metrics_buf"`, `"none"`).
     pub features: Option<Vec<String>>,
     /// Rounds (process runs per cell and build).
@@ -48,6 +51,49 @@ pub struct MatrixFile {
     pub warmup_ms: Option<u64>,
     /// Use the quick sampling defaults.
     pub quick: Option<bool>,
+    /// Everything else: knob keys, checked against the knob table.
+    #[serde(flatten)]
+    rest: BTreeMap<String, toml::Value>,
+}
+
+impl MatrixFile {
+    /// Parses a matrix file's text (`path` names it in errors).
+    pub fn parse(text: &str, path: &Path) -> Result<MatrixFile, MatrixFileError> {
+        let mut settings: Settings =
+            toml::from_str(text).map_err(|source| MatrixFileError::Parse {
+                path: path.into(),
+                source,
+            })?;
+        let bad = |key: &str, why: String| MatrixFileError::Key {
+            path: path.into(),
+            key: key.to_string(),
+            why,
+        };
+        let mut knobs = BTreeMap::new();
+        for (key, value) in std::mem::take(&mut settings.rest) {
+            let Some(param) = Param::from_name(&key).filter(|p| p.knob().is_some()) else {
+                return Err(bad(&key, format!("unknown key (knobs: {})", knob_names())));
+            };
+            let list = value
+                .as_array()
+                .ok_or_else(|| bad(&key, "expected a list of whole numbers".into()))?;
+            let values = list
+                .iter()
+                .map(|v| v.as_integer().and_then(|i| u64::try_from(i).ok()))
+                .collect::<Option<Vec<u64>>>()
+                .ok_or_else(|| bad(&key, "expected non-negative whole numbers".into()))?;
+            knobs.insert(param, values);
+        }
+        Ok(MatrixFile { settings, knobs })
+    }
+}
+
+fn knob_names() -> String {
+    KNOBS
+        .iter()
+        .map(|k| k.param.name())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A matrix file that cannot be used.
@@ -69,6 +115,16 @@ pub enum MatrixFileError {
         /// What toml said (line, column, key).
         source: toml::de::Error,
     },
+    /// A key that is not a setting or a knob, or a knob with a non-list value.
+    #[error("invalid matrix file {path}: key `{key}`: {why}")]
+    Key {
+        /// The file.
+        path: PathBuf,
+        /// The key.
+        key: String,
+        /// What is wrong.
+        why: String,
+    },
 }
 
 /// Reads and parses a matrix file.
@@ -77,10 +133,7 @@ pub fn load(path: &Path) -> Result<MatrixFile, MatrixFileError> {
         path: path.into(),
         source,
     })?;
-    toml::from_str(&text).map_err(|source| MatrixFileError::Parse {
-        path: path.into(),
-        source,
-    })
+    MatrixFile::parse(&text, path)
 }
 
 #[cfg(test)]
@@ -89,12 +142,17 @@ mod tests {
 
     #[test]
     fn parses_and_rejects_unknown_keys() {
-        let m: MatrixFile = toml::from_str("burst = [64]\nquick = true\n").unwrap();
-        assert_eq!(m.burst, Some(vec![64]));
-        assert_eq!(m.quick, Some(true));
-        let e = toml::from_str::<MatrixFile>("brust = [64]").unwrap_err();
+        let p = Path::new("m.toml");
+        let m = MatrixFile::parse("burst = [64]\npayload = [16]\nquick = true\n", p).unwrap();
+        assert_eq!(m.knobs[&Param::Burst], vec![64]);
+        assert_eq!(m.knobs[&Param::Payload], vec![16]);
+        assert_eq!(m.settings.quick, Some(true));
+        let e = MatrixFile::parse("brust = [64]", p).unwrap_err();
         assert!(e.to_string().contains("brust"), "{e}");
-        let e = toml::from_str::<MatrixFile>("burst = \"x\"").unwrap_err();
+        assert!(e.to_string().contains("m.toml"), "{e}");
+        let e = MatrixFile::parse("burst = \"x\"", p).unwrap_err();
         assert!(e.to_string().contains("burst"), "{e}");
+        let e = MatrixFile::parse("rate = [1]", p).unwrap_err();
+        assert!(e.to_string().contains("rate"), "{e}");
     }
 }

@@ -4,11 +4,12 @@
 //!
 //! # Expansion order (pinned by a test; reports and interleaving rely on it)
 //!
-//! Scenarios in the order given; within a scenario `tls_thresh`, `burst`, `fanout`, `cap`,
-//! `pub_yield` in that nesting (each in the order given), contenders innermost. A parameter a
-//! scenario does not use is not expanded (`steady` and `latency` ignore burst and pub_yield;
-//! `lagged` always runs at cap 1; `steady`'s fanout is the idle-subscriber count 0, 1 and each
-//! requested fanout). Builds are crossed with cells last, see [`Matrix::jobs`].
+//! Scenarios in the order given; within a scenario the axes in [`NESTING`] order (`tls_thresh`,
+//! `burst`, `fanout`, `cap`, `pub_yield`, `payload`; each in the order given), contenders
+//! innermost. A parameter a scenario does not use is not expanded (`Scenario::axis`: `steady`
+//! and `latency` ignore burst and pub_yield; `lagged` always runs at cap 1; `steady`'s fanout
+//! is the idle-subscriber count 0, 1 and each requested fanout; only `delivery` sweeps
+//! payload). Builds are crossed with cells last, see [`Matrix::jobs`].
 
 pub mod features;
 pub mod knobs;
@@ -17,69 +18,54 @@ pub mod shard;
 
 use crate::{ContenderId, Scenario};
 use serde::{Deserialize, Serialize};
-use std::fmt::Write as _;
 
 /// The publish rate of the `latency` scenario (messages/s): below saturation on every
 /// contender on a 2-core machine.
 pub const DEFAULT_LATENCY_RATE: u64 = 100_000;
 
-/// The parameters of one cell. Parameters a scenario does not use are `None` (burst, rate)
-/// or at their fixed value (`lagged`: cap 1; pub_yield false when unused).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Params {
-    /// Messages per burst (burst-shaped scenarios only).
-    pub burst: Option<u64>,
-    /// Subscriber threads; for `steady`, idle subscribers (may be 0).
-    pub fanout: u64,
-    /// Channel capacity.
-    pub cap: u64,
-    /// Publisher yields after each burst.
-    pub pub_yield: bool,
-    /// `RON_TLS_FLUSH_THRESHOLD` given to the runner process (>= 1).
-    pub tls_thresh: u64,
-    /// Publish rate in messages/s (`latency` only).
-    pub rate_per_sec: Option<u64>,
-    /// Extra spins per publish of the calibration-only `throttled` contender (0 otherwise).
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub throttle_spins: u64,
-}
+pub use ron_comparables::knobs::{CellParams, Param};
 
 fn is_zero(v: &u64) -> bool {
     *v == 0
 }
 
 /// One measurable cell: scenario x contender x parameters (builds are a separate axis).
-/// `throttled` cells with extra spins carry `/throttle_spins=S` at the end of their id.
+/// Build cells with [`Cell::new`], the one constructor, so id and params always agree.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Cell {
-    /// `scenario/contender/burst=B/fanout=N/cap=C[/pub_yield=1][/rate=R]/tls_thresh=T`.
+    /// `scenario/contender` then the shown parameters ([`CellParams::id_suffix`]).
     pub id: String,
     /// Workload shape.
     pub scenario: Scenario,
     /// Channel under test.
     pub contender: ContenderId,
     /// Parameters.
-    pub params: Params,
+    pub params: CellParams,
 }
 
-/// The cell id: every parameter the scenario uses, in a fixed order.
-pub fn cell_id(scenario: Scenario, contender: ContenderId, p: &Params) -> String {
-    let mut id = format!("{scenario}/{contender}");
-    if let Some(b) = p.burst {
-        let _ = write!(id, "/burst={b}");
+impl Cell {
+    /// The cell of `scenario` x `contender` at `params`, with every parameter the scenario
+    /// does not use set to its neutral value (and a forced one, `lagged`'s cap 1, applied).
+    pub fn new(scenario: Scenario, contender: ContenderId, params: CellParams) -> Cell {
+        let mut params = params;
+        for p in Param::ALL {
+            if !scenario.uses(p) {
+                params.set(p, None);
+            }
+        }
+        if let Some(c) = scenario.fixed_cap() {
+            params.cap = c;
+        }
+        if contender != ContenderId::Throttled {
+            params.throttle_spins = 0;
+        }
+        Cell {
+            id: format!("{scenario}/{contender}{}", params.id_suffix()),
+            scenario,
+            contender,
+            params,
+        }
     }
-    let _ = write!(id, "/fanout={}/cap={}", p.fanout, p.cap);
-    if p.pub_yield {
-        id.push_str("/pub_yield=1");
-    }
-    if let Some(r) = p.rate_per_sec {
-        let _ = write!(id, "/rate={r}");
-    }
-    let _ = write!(id, "/tls_thresh={}", p.tls_thresh);
-    if p.throttle_spins > 0 {
-        let _ = write!(id, "/throttle_spins={}", p.throttle_spins);
-    }
-    id
 }
 
 /// One runner build: a feature combo, of the working tree or of a git revision.
@@ -280,7 +266,9 @@ impl Sampling {
 }
 
 /// What a process run measures.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Measure {
     /// Wall and CPU time: throughput, latency, CPU per message (the default).
@@ -292,14 +280,6 @@ pub enum Measure {
 }
 
 impl Measure {
-    /// `time` or `instructions`.
-    pub fn parse(s: Option<&str>) -> Measure {
-        match s {
-            Some("instructions") => Measure::Instructions,
-            _ => Measure::Time,
-        }
-    }
-
     /// Whether this is the default.
     pub fn is_time(&self) -> bool {
         *self == Measure::Time
@@ -327,6 +307,12 @@ pub struct Matrix {
     pub pub_yields: Vec<bool>,
     /// Per-thread metrics flush thresholds.
     pub tls_thresholds: Vec<u64>,
+    /// Payload sizes in bytes (`delivery` only; omitted from run files at the default).
+    #[serde(
+        default = "default_payloads",
+        skip_serializing_if = "is_default_payloads"
+    )]
+    pub payloads: Vec<u64>,
     /// The `latency` scenario's publish rate.
     pub latency_rate_per_sec: u64,
     /// Runner builds, in interleaving order.
@@ -343,6 +329,24 @@ pub struct Matrix {
     pub measure: Measure,
 }
 
+/// The nesting order of the matrix axes, outermost first (contenders go innermost).
+pub const NESTING: [Param; 6] = [
+    Param::TlsThresh,
+    Param::Burst,
+    Param::Fanout,
+    Param::Cap,
+    Param::PubYield,
+    Param::Payload,
+];
+
+fn default_payloads() -> Vec<u64> {
+    vec![ron_comparables::knobs::DEFAULT_PAYLOAD]
+}
+
+fn is_default_payloads(v: &Vec<u64>) -> bool {
+    *v == default_payloads()
+}
+
 /// One (cell, build) pair: what a process run measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct JobKey {
@@ -355,47 +359,68 @@ pub struct JobKey {
 impl Matrix {
     /// Expands the matrix into cells (see the module docs for the order).
     pub fn cells(&self) -> Vec<Cell> {
+        let base = CellParams {
+            rate_per_sec: Some(self.latency_rate_per_sec),
+            throttle_spins: self.throttle_spins,
+            ..CellParams::default()
+        };
         let mut out = Vec::new();
         for &scenario in &self.scenarios {
-            for &tls_thresh in &self.tls_thresholds {
-                for burst in self.axis_burst(scenario) {
-                    for fanout in self.axis_fanout(scenario) {
-                        for cap in self.axis_cap(scenario) {
-                            for pub_yield in self.axis_pub_yield(scenario) {
-                                let base = Params {
-                                    burst,
-                                    fanout,
-                                    cap,
-                                    pub_yield,
-                                    tls_thresh,
-                                    rate_per_sec: scenario
-                                        .uses_rate()
-                                        .then_some(self.latency_rate_per_sec),
-                                    throttle_spins: 0,
-                                };
-                                for &contender in &self.contenders {
-                                    let params = Params {
-                                        throttle_spins: if contender == ContenderId::Throttled {
-                                            self.throttle_spins
-                                        } else {
-                                            0
-                                        },
-                                        ..base
-                                    };
-                                    out.push(Cell {
-                                        id: cell_id(scenario, contender, &params),
-                                        scenario,
-                                        contender,
-                                        params,
-                                    });
-                                }
-                            }
-                        }
-                    }
+            let mut combos = vec![base];
+            for p in NESTING {
+                let values = scenario.axis(p, &self.axis(p));
+                combos = combos
+                    .into_iter()
+                    .flat_map(|c| values.iter().map(move |v| c.with(p, *v)))
+                    .collect();
+            }
+            for params in combos {
+                for &contender in &self.contenders {
+                    out.push(Cell::new(scenario, contender, params));
                 }
             }
         }
         out
+    }
+
+    /// Every combination of the knob values, in [`NESTING`] order (what `[bench cfg]`
+    /// lines list; cells are these points as each scenario uses them).
+    pub fn knob_points(&self) -> Vec<CellParams> {
+        let mut points = vec![CellParams::default()];
+        for p in NESTING {
+            let values = self.axis(p);
+            points = points
+                .into_iter()
+                .flat_map(|c| values.iter().map(move |v| c.with(p, Some(*v))))
+                .collect();
+        }
+        points
+    }
+
+    /// The values asked for knob parameter `p` (empty for parameters that are not axes).
+    pub fn axis(&self, p: Param) -> Vec<u64> {
+        match p {
+            Param::Burst => self.bursts.clone(),
+            Param::Fanout => self.fanouts.clone(),
+            Param::Cap => self.caps.clone(),
+            Param::Payload => self.payloads.clone(),
+            Param::PubYield => self.pub_yields.iter().map(|b| u64::from(*b)).collect(),
+            Param::TlsThresh => self.tls_thresholds.clone(),
+            Param::Rate | Param::ThrottleSpins => Vec::new(),
+        }
+    }
+
+    /// Sets the values of knob parameter `p` (ignored for parameters that are not axes).
+    pub fn set_axis(&mut self, p: Param, values: Vec<u64>) {
+        match p {
+            Param::Burst => self.bursts = values,
+            Param::Fanout => self.fanouts = values,
+            Param::Cap => self.caps = values,
+            Param::Payload => self.payloads = values,
+            Param::PubYield => self.pub_yields = values.iter().map(|v| *v != 0).collect(),
+            Param::TlsThresh => self.tls_thresholds = values,
+            Param::Rate | Param::ThrottleSpins => {}
+        }
     }
 
     /// Every (cell, build) pair: cells in expansion order, builds innermost, so the sides of
@@ -404,40 +429,6 @@ impl Matrix {
         (0..cells.len())
             .flat_map(|cell| (0..self.builds.len()).map(move |build| JobKey { cell, build }))
             .collect()
-    }
-
-    fn axis_burst(&self, s: Scenario) -> Vec<Option<u64>> {
-        if s.uses_burst() {
-            self.bursts.iter().map(|b| Some(*b)).collect()
-        } else {
-            vec![None]
-        }
-    }
-
-    fn axis_fanout(&self, s: Scenario) -> Vec<u64> {
-        if s == Scenario::Steady {
-            let mut f = vec![0, 1];
-            for &n in &self.fanouts {
-                if !f.contains(&n) {
-                    f.push(n);
-                }
-            }
-            f
-        } else {
-            self.fanouts.clone()
-        }
-    }
-
-    fn axis_cap(&self, s: Scenario) -> Vec<u64> {
-        s.fixed_cap().map_or_else(|| self.caps.clone(), |c| vec![c])
-    }
-
-    fn axis_pub_yield(&self, s: Scenario) -> Vec<bool> {
-        if s.uses_pub_yield() {
-            self.pub_yields.clone()
-        } else {
-            vec![false]
-        }
     }
 }
 

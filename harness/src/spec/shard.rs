@@ -91,6 +91,7 @@ mod tests {
             caps: vec![64, 2048],
             pub_yields: vec![false],
             tls_thresholds: vec![64],
+            payloads: vec![8],
             latency_rate_per_sec: 100_000,
             builds: vec![Build::new(vec![])],
             sampling: Sampling::QUICK,

@@ -9,6 +9,7 @@ fn matrix() -> Matrix {
         caps: vec![2048],
         pub_yields: vec![false],
         tls_thresholds: vec![64],
+        payloads: vec![8],
         latency_rate_per_sec: DEFAULT_LATENCY_RATE,
         builds: vec![Build::new(vec![]), Build::new(vec!["bus_batch".into()])],
         sampling: Sampling::QUICK,
@@ -61,7 +62,7 @@ fn unused_parameters_do_not_expand_and_fixed_ones_apply() {
 
 #[test]
 fn the_issue_example_id() {
-    let p = Params {
+    let p = CellParams {
         burst: Some(256),
         fanout: 4,
         cap: 2048,
@@ -69,10 +70,27 @@ fn the_issue_example_id() {
         tls_thresh: 64,
         rate_per_sec: None,
         throttle_spins: 0,
+        payload: 8,
     };
     assert_eq!(
-        cell_id(Scenario::BurstFanout, ContenderId::RonBus, &p),
+        Cell::new(Scenario::BurstFanout, ContenderId::RonBus, p).id,
         "burst_fanout/ron-bus/burst=256/fanout=4/cap=2048/tls_thresh=64"
+    );
+    // Unused parameters are normalised away, whatever the caller passed.
+    let steady = Cell::new(
+        Scenario::Steady,
+        ContenderId::RonBus,
+        p.with(Param::Payload, Some(32)),
+    );
+    assert_eq!(steady.id, "steady/ron-bus/fanout=4/cap=2048/tls_thresh=64");
+    let wide = Cell::new(
+        Scenario::Delivery,
+        ContenderId::RonBus,
+        p.with(Param::Payload, Some(32)),
+    );
+    assert_eq!(
+        wide.id,
+        "delivery/ron-bus/burst=256/fanout=4/cap=2048/payload=32/tls_thresh=64"
     );
 }
 
@@ -120,4 +138,14 @@ fn quick_estimate_fits_the_budget_for_the_default_matrix() {
     let per_run = Sampling::QUICK.estimated_run_ms();
     let total_ms = per_run * 20 * u64::from(Sampling::QUICK.rounds);
     assert!(total_ms < 120_000, "{total_ms} ms");
+}
+
+#[test]
+fn policy_params_are_the_knob_table_params() {
+    let ours: Vec<&str> = Param::ALL
+        .into_iter()
+        .filter(|p| *p != Param::ThrottleSpins)
+        .map(Param::name)
+        .collect();
+    assert_eq!(ours, ron_bench_report::policy::KNOWN_PARAMS);
 }

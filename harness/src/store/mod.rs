@@ -35,7 +35,7 @@ pub use fingerprint::{Environment, Machine};
 pub use io::{check_writable_dir, load_baseline, load_run, write_json_atomic, StoreError};
 
 use crate::spec::knobs::KnobSetting;
-use crate::spec::{Build, Matrix, Params};
+use crate::spec::{Build, CellParams, Matrix};
 use crate::stats::Summary;
 use crate::{ContenderId, Scenario};
 use ron_bench_runner::protocol::{Counters, SampleLine};
@@ -104,7 +104,7 @@ pub struct CellRecord {
     /// Build label.
     pub build: String,
     /// Parameters.
-    pub params: Params,
+    pub params: CellParams,
     /// `fanout + 1` threads exceed the available cores.
     pub oversubscribed: bool,
     /// One record per process run, in round order.

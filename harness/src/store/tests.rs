@@ -16,6 +16,7 @@ pub(crate) fn sample_run() -> RunFile {
         caps: vec![256],
         pub_yields: vec![false],
         tls_thresholds: vec![64],
+        payloads: vec![8],
         latency_rate_per_sec: DEFAULT_LATENCY_RATE,
         builds: vec![Build::new(vec![])],
         sampling: Sampling {

@@ -182,6 +182,13 @@ pub fn init_threshold_from_env() -> Result<u64, ThresholdError> {
     Ok(*THRESHOLD.get_or_init(|| parsed))
 }
 
+/// Fixes the threshold to `value` (values below 1 mean 1) for programs that take it from their
+/// own configuration instead of [`THRESHOLD_ENV`] (the ron-bench runner gets it in its
+/// request). If the threshold was already read, that value stays active and is returned.
+pub fn init_threshold(value: u64) -> u64 {
+    *THRESHOLD.get_or_init(|| value.max(1))
+}
+
 /// One thread's buffered counters (see the module docs for the invariants).
 #[derive(Debug, Default)]
 struct Cells {

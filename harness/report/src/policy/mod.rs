@@ -66,16 +66,17 @@ pub const MOG_TOML: &str = include_str!("../../../gates/mog.toml");
 /// The shipped regression policy (`harness/gates/regression.toml`).
 pub const REGRESSION_TOML: &str = include_str!("../../../gates/regression.toml");
 
-/// Param names every policy may select on.
-pub const KNOWN_PARAMS: [&str; 8] = [
+/// Param names every policy may select on: the cell parameters of ron-bench's knob table
+/// (`ron_comparables::knobs::Param`; a harness test keeps the two lists equal). Their
+/// selector values must be whole numbers, checked here so a typo names its line.
+pub const KNOWN_PARAMS: [&str; 7] = [
     "burst",
     "fanout",
     "cap",
-    "tls_thresh",
+    "payload",
     "pub_yield",
-    "messages",
-    "relevant_pct",
-    "payload_bytes",
+    "rate",
+    "tls_thresh",
 ];
 
 /// A policy file could not be used.
@@ -439,6 +440,11 @@ impl Ctx<'_> {
                         format!("selector `{key}` needs a non-empty list of numbers or strings");
                     self.invalid(id, at, msg)
                 })?;
+            let numeric = KNOWN_PARAMS.contains(&param);
+            if let Some(bad) = values.iter().find(|v| numeric && v.parse::<u64>().is_err()) {
+                let msg = format!("selector `{key}`: `{bad}` is not a whole number");
+                return Err(self.invalid(id, at, msg));
+            }
             return Ok(Selector::OneOf {
                 param: param.into(),
                 values,
