@@ -14,18 +14,18 @@
 //!
 //! A dirty working tree is measured as it is; the report says so.
 
-use super::args::GateArgs;
-use super::gate::{defaults, finish, sampling};
+use super::gate::{defaults, finish};
+use super::gate_config::{GateConfig, GateMode};
 use super::output::{analysis_config, load_run_arg, today};
 use super::run::measure;
 use super::Outcome;
 use crate::gate::base::{self, BaseChoice};
+use crate::gate::describe_machine;
 use crate::gate::sequential::{self, Schedule, Stop};
 use crate::gate::{analyze, revision_jobs, split_revision, Analysis, Defaults, Inputs, Jobs};
-use crate::gate::{describe_machine, PolicyChoice};
 use crate::runner::revision::{self, Revision};
 use crate::runner::Plan;
-use crate::spec::{features, Build, Measure, Sampling};
+use crate::spec::{Build, Measure, Sampling};
 use crate::store::fingerprint::available_cores;
 use crate::store::RunFile;
 use anyhow::{bail, Context};
@@ -62,31 +62,21 @@ pub(super) struct RevisionGate {
 
 impl RevisionGate {
     pub(super) fn new(
-        args: &GateArgs,
+        cfg: &GateConfig,
         env: &dyn Fn(&str) -> Option<String>,
         ws: &Path,
     ) -> anyhow::Result<RevisionGate> {
         // Validate what needs no git first, so bad flags are named even outside a repository.
-        let instructions = args.measure == Some(crate::spec::Measure::Instructions);
-        let default = if instructions {
-            "instructions"
-        } else {
-            "change"
-        };
-        let policy = PolicyChoice::parse(args.policy.as_deref().unwrap_or(default))
-            .load()
-            .context("--policy")?;
-        let extra = match &args.features {
-            Some(f) => features::parse(f)?,
-            None => Vec::new(),
-        };
-        let sampling = sampling(args)?;
-        let choice = match &args.against {
-            Some(given) => BaseChoice {
+        let instructions = cfg.measure == Measure::Instructions;
+        let policy = cfg.policy.load().context("--policy")?;
+        let choice = match &cfg.mode {
+            GateMode::Revision {
+                against: Some(given),
+            } => BaseChoice {
                 rev: given.clone(),
                 reason: format!("--against {given}"),
             },
-            None => base::facts(ws)
+            _ => base::facts(ws)
                 .map(|f| base::choose(&f))
                 .context("`ron-bench gate` compares the working tree with a git base, but the workspace is not a git work tree (pass --baseline NAME, or --policy features for the same-tree feature A/B)")?,
         };
@@ -104,25 +94,24 @@ impl RevisionGate {
                  (the instruction-count checks of the gate need it)"
             );
         }
-        let (base_cfg, defaults) = defaults(args, env, ws)?;
-        let budget_s = args.budget.unwrap_or(if args.quick { 60 } else { 120 });
+        let (base_cfg, defaults) = defaults(cfg, env, ws)?;
         Ok(RevisionGate {
             policy,
             why: choice.reason,
             dirty: revision::dirty(ws),
-            sampling,
+            sampling: cfg.sampling,
             schedule: Schedule {
-                budget_ms: budget_s * 1000,
-                max_looks: args.max_looks.unwrap_or(5),
-                first_rounds: args.rounds.unwrap_or(12),
+                budget_ms: cfg.looks.budget_s * 1000,
+                max_looks: cfg.looks.max_looks,
+                first_rounds: cfg.looks.first_rounds,
                 min_rounds: 4,
             },
             counts_off,
             counts_only: instructions,
             defaults,
             base_cfg,
-            extra,
-            label: args
+            extra: cfg.extra.clone(),
+            label: cfg
                 .label
                 .clone()
                 .unwrap_or_else(|| format!("gate: working tree vs {}", rev.short())),
@@ -201,42 +190,42 @@ fn counts_off(mock: bool) -> Option<String> {
 }
 
 pub(super) fn gate_against(
-    args: &GateArgs,
+    cfg: &GateConfig,
     env: &dyn Fn(&str) -> Option<String>,
     ws: &Path,
 ) -> anyhow::Result<Outcome> {
     let started = Instant::now();
-    let g = RevisionGate::new(args, env, ws)?;
+    let g = RevisionGate::new(cfg, env, ws)?;
     println!("{}", g.header());
     if let Some(note) = &g.counts_off {
         println!("note: {note}");
     }
-    let (mut a, run, stop) = match &args.run {
+    let (mut a, run, stop) = match &cfg.run {
         Some(p) => {
             let (label, run) = load_run_arg(Some(p), ws)?;
-            let (a, run) = evaluate(&g, args, &label, &run, None, &g.policy)?;
+            let (a, run) = evaluate(&g, cfg, &label, &run, None, &g.policy)?;
             (a, run, None)
         }
         None => {
-            let (a, run, stop) = measure_and_evaluate(&g, args, ws)?;
+            let (a, run, stop) = measure_and_evaluate(&g, cfg, ws)?;
             (a, run, Some(stop))
         }
     };
     if g.policy.name == "change" {
         let cal =
-            super::calibrate_gate::stored(ws, args.dir.baseline_dir.as_deref(), g.base_cfg.mock);
+            super::calibrate_gate::stored(ws, cfg.dir.baseline_dir.as_deref(), g.base_cfg.mock);
         a.report.meta.notes.push(cal.map_or_else(
             || "calibration: none stored for this machine class (run `ron-bench calibrate`)".into(),
             |c| c.summary(),
         ));
     }
-    finish(args, ws, &g.policy, &a, &run, started, stop)
+    finish(cfg, ws, &g.policy, &a, &run, started, stop)
 }
 
 /// Steps 2-4: counts, looks, final analysis.
 fn measure_and_evaluate(
     g: &RevisionGate,
-    args: &GateArgs,
+    cfg: &GateConfig,
     ws: &Path,
 ) -> anyhow::Result<(Analysis, RunFile, Stop)> {
     // The budget covers the whole measurement: the count run first, then the looks.
@@ -262,7 +251,7 @@ fn measure_and_evaluate(
                 g.policy.name
             )
         })?;
-        let (a, run) = evaluate(g, args, "gate", &run, None, &g.policy)?;
+        let (a, run) = evaluate(g, cfg, "gate", &run, None, &g.policy)?;
         save_run(ws, &run);
         return Ok((a, run, Stop::AllDecided));
     };
@@ -274,26 +263,9 @@ fn measure_and_evaluate(
     let mut spent_ms = counts_ms + first_ms;
     let mut per_job_ms = first_ms as f64 / first.order.len().max(1) as f64;
     let (stop, a) = loop {
-        let a = evaluate(g, args, "gate", &run, counts.as_ref(), &g.policy)?;
+        let a = evaluate(g, cfg, "gate", &run, counts.as_ref(), &g.policy)?;
         let progress = sequential::progress(&a.0.report);
-        let undecided: Vec<&str> = progress
-            .undecided_gates
-            .iter()
-            .map(String::as_str)
-            .collect();
-        let next = (!undecided.is_empty() && !progress.failed)
-            .then(|| g.policy.only(&undecided))
-            .transpose()?
-            .and_then(|p| {
-                let jobs_per_round = g
-                    .plan(&p, looked(g.sampling, 1), Measure::Time)?
-                    .order
-                    .len();
-                let rounds =
-                    g.schedule
-                        .next_rounds(looks, spent_ms, per_job_ms * jobs_per_round as f64)?;
-                g.plan(&p, looked(g.sampling, rounds), Measure::Time)
-            });
+        let next = g.next_look(&progress, looks, spent_ms, per_job_ms)?;
         let plan = match (sequential::stop_reason(&progress, next.is_some()), next) {
             (Some(stop), _) => break (stop, a),
             (None, Some(plan)) => plan,
@@ -320,6 +292,36 @@ fn measure_and_evaluate(
     ));
     save_run(ws, &run);
     Ok((analysis, run, stop))
+}
+
+impl RevisionGate {
+    /// The next look's plan: the still-undecided checks' cells, sized so the remaining looks
+    /// share the remaining budget. `None` when nothing is undecided, a check failed, or the
+    /// budget cannot fit another round.
+    fn next_look(
+        &self,
+        progress: &sequential::Progress,
+        looks: u32,
+        spent_ms: u64,
+        per_job_ms: f64,
+    ) -> anyhow::Result<Option<Plan>> {
+        let undecided: Vec<&str> = progress
+            .undecided_gates
+            .iter()
+            .map(String::as_str)
+            .collect();
+        if undecided.is_empty() || progress.failed {
+            return Ok(None);
+        }
+        let p = self.policy.only(&undecided)?;
+        Ok(self
+            .plan(&p, looked(self.sampling, 1), Measure::Time)
+            .and_then(|one| {
+                let per_round_ms = per_job_ms * one.order.len() as f64;
+                self.schedule.next_rounds(looks, spent_ms, per_round_ms)
+            })
+            .and_then(|rounds| self.plan(&p, looked(self.sampling, rounds), Measure::Time)))
+    }
 }
 
 /// `sampling` with `rounds` rounds.
@@ -381,7 +383,7 @@ fn measure_counts(g: &RevisionGate, policy: &Policy, ws: &Path) -> anyhow::Resul
 /// Step 4: split, analyze at the per-look alpha, describe.
 fn evaluate(
     g: &RevisionGate,
-    args: &GateArgs,
+    cfg: &GateConfig,
     label: &str,
     run: &RunFile,
     counts: Option<&(RunFile, RunFile)>,
@@ -400,7 +402,7 @@ fn evaluate(
         );
     }
     let base_name = format!("base@{}", g.rev.short());
-    let mut analysis = analysis_config(args.seed, args.strict);
+    let mut analysis = analysis_config(cfg.seed, cfg.strict);
     analysis.gate.alpha = g.schedule.look_alpha(analysis.gate.alpha);
     let inp = Inputs {
         baseline: Some((&base_name, &base)),

@@ -63,8 +63,8 @@ pub struct CompareArgs {
     #[arg(long, value_name = "RUNFILE")]
     pub run: Option<PathBuf>,
     /// Output format: md (NOTES block + table), json (report), csv.
-    #[arg(long, default_value = "md", value_parser = ["md", "json", "csv"])]
-    pub format: String,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Md)]
+    pub format: ReportFormat,
     /// Write to FILE (atomically) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -200,8 +200,8 @@ pub struct CalibrateArgs {
     /// Which gate to calibrate: `change` (the default gate: real code-path slowdowns
     /// compiled into builds, whole-gate trials) or `features` (the same-tree feature gate's
     /// ron-bus vs `throttled` A/B).
-    #[arg(long, default_value = "change", value_parser = ["change", "features", "quick"])]
-    pub policy: String,
+    #[arg(long, value_enum, default_value_t = CalibratePolicy::Change)]
+    pub policy: CalibratePolicy,
     /// Injected slowdowns in percent of each code path's cost (comma list).
     #[arg(long, default_value = "2,5,10")]
     pub slowdown: String,
@@ -262,8 +262,8 @@ pub struct ExportArgs {
     /// Baseline name.
     pub name: String,
     /// critcmp (critcmp --export JSON), bmf (Bencher Metric Format) or csv.
-    #[arg(long, value_parser = ["critcmp", "bmf", "csv"])]
-    pub format: String,
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
     /// Write to FILE (atomically) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -430,4 +430,38 @@ impl clap::Args for KnobFlags {
     fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
         Self::augment_args(cmd)
     }
+}
+
+/// `compare --format`: the report as a NOTES block + table, JSON, or CSV.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// Markdown: the NOTES block and the verdict table.
+    #[default]
+    Md,
+    /// The report as JSON.
+    Json,
+    /// One CSV row per verdict.
+    Csv,
+}
+
+/// `export --format`: formats other tools read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// critcmp's `--export` JSON.
+    Critcmp,
+    /// Bencher Metric Format.
+    Bmf,
+    /// CSV.
+    Csv,
+}
+
+/// `calibrate --policy`: which gate's power to measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum CalibratePolicy {
+    /// The default gate (`change`): real code-path slowdowns compiled into builds.
+    #[default]
+    Change,
+    /// The same-tree feature gate (`features`): ron-bus vs `throttled`.
+    #[value(alias = "quick")]
+    Features,
 }

@@ -141,8 +141,17 @@ fn values(run: &RunFile, cell_id: &str, build: &str, m: MetricKind) -> Vec<f64> 
         .unwrap_or_default()
 }
 
-/// One cell of a main run: metric, A values, A' (twin) values, throttled values per target.
-type CellData = (MetricKind, Vec<f64>, Vec<f64>, Vec<Vec<f64>>);
+/// One cell of a main run, as the trial scorer reads it.
+struct CellData {
+    /// The metric the cell is gated on.
+    metric: MetricKind,
+    /// Per-round values of the plain build (A).
+    a: Vec<f64>,
+    /// Per-round values of its twin build (A', identical code).
+    twin: Vec<f64>,
+    /// Per-round values of the throttled contender, one list per target slowdown.
+    slow: Vec<Vec<f64>>,
+}
 
 struct Ctx<'a> {
     ws: &'a Path,
@@ -186,176 +195,259 @@ impl Ctx<'_> {
     }
 }
 
-pub(super) fn calibrate(
-    args: &CalibrateArgs,
-    env: &dyn Fn(&str) -> Option<String>,
-    ws: &Path,
-) -> anyhow::Result<Outcome> {
-    let started = Instant::now();
-    let st = settings(args)?;
-    let base_cfg = RunConfig::new(&RunArgs::default(), env, ws)?;
-    let build = match &args.features {
-        Some(f) => {
-            let b = features::parse(f)?;
-            if b.len() != 1 {
-                bail!("--features {f:?}: calibrate measures one build (give one combo)");
+/// `calibrate --policy features`, validated: the settings, the build and its twin, the quick
+/// gate's rule, the three cells, and the runner context.
+struct CalibrateConfig<'a> {
+    st: Settings,
+    build: Build,
+    twin: Build,
+    rule: Rule,
+    cells: [Cell; 3],
+    ctx: Ctx<'a>,
+    analysis: AnalysisConfig,
+}
+
+impl<'a> CalibrateConfig<'a> {
+    fn new(
+        args: &CalibrateArgs,
+        env: &dyn Fn(&str) -> Option<String>,
+        ws: &'a Path,
+    ) -> anyhow::Result<CalibrateConfig<'a>> {
+        let st = settings(args)?;
+        let base_cfg = RunConfig::new(&RunArgs::default(), env, ws)?;
+        let build = match &args.features {
+            Some(f) => {
+                let b = features::parse(f)?;
+                if b.len() != 1 {
+                    bail!("--features {f:?}: calibrate measures one build (give one combo)");
+                }
+                b[0].clone()
             }
-            b[0].clone()
+            None => Build::new(vec![]),
+        };
+        let twin = Build {
+            label: format!("{}~aa", build.label),
+            ..build.clone()
+        };
+        let mut analysis = AnalysisConfig {
+            seed: args.seed.unwrap_or(AnalysisConfig::default().seed),
+            ..AnalysisConfig::default()
+        };
+        analysis.compare.resamples = st.resamples;
+        Ok(CalibrateConfig {
+            rule: quick_rule()?,
+            cells: cells_of(&base_cfg.matrix),
+            ctx: Ctx {
+                ws,
+                mock: base_cfg.mock,
+                knobs: base_cfg.knobs.clone(),
+                template: base_cfg.matrix.clone(),
+            },
+            st,
+            build,
+            twin,
+            analysis,
+        })
+    }
+
+    fn sampling(&self, rounds: u32) -> Sampling {
+        Sampling {
+            rounds,
+            ..self.st.sampling
         }
-        None => Build::new(vec![]),
-    };
-    let twin = Build {
-        label: format!("{}~aa", build.label),
-        features: build.features.clone(),
-        rev: None,
-        inject: None,
-    };
-    // The quick gate's A/B rule: calibrate exactly what `gate --quick` applies.
+    }
+
+    /// `cell`'s values in `run` for `build`'s label.
+    fn values(&self, run: &RunFile, cell: &Cell) -> Vec<f64> {
+        values(run, &cell.id, &self.build.label, metric_of(cell))
+    }
+
+    /// Paired slowdown of the throttled twin of `c` at `spins` in `run`.
+    fn slowdown(&self, run: &RunFile, c: &Cell, spins: u64) -> f64 {
+        paired_slowdown_pct(
+            &self.values(run, c),
+            &self.values(run, &throttled(c, spins)),
+        )
+    }
+}
+
+/// The quick gate's A/B rule: calibrate exactly what `gate --policy features` applies.
+fn quick_rule() -> anyhow::Result<Rule> {
     let quick = PolicyChoice::BuiltIn("features").load()?;
     let ab = quick
         .gates
         .iter()
         .find(|g| g.id == "Q-ab-fanout")
         .context("embedded quick policy lacks Q-ab-fanout")?;
-    let rule = Rule {
+    Ok(Rule {
         gate_id: "calibrate".into(),
         description: "A/A or injected slowdown vs ron-bus".into(),
         kind: GateKind::Regression,
         threshold_pct: ab.threshold_pct,
         noise_limit_pct: ab.noise_limit_pct,
-    };
-    let m = &base_cfg.matrix;
+    })
+}
+
+/// steady (1 idle subscriber), burst_fanout and batched at the run defaults.
+fn cells_of(m: &Matrix) -> [Cell; 3] {
     let p = |fanout| CellParams {
         burst: m.bursts.first().copied(),
         fanout,
         cap: m.caps.first().copied().unwrap_or(2048),
-        pub_yield: false,
         tls_thresh: m.tls_thresholds.first().copied().unwrap_or(64),
-        rate_per_sec: None,
         ..CellParams::default()
     };
     let fanout = m.fanouts.first().copied().unwrap_or(4);
-    let cells = [
+    [
         Cell::new(Scenario::Steady, ContenderId::RonBus, p(1)),
         Cell::new(Scenario::BurstFanout, ContenderId::RonBus, p(fanout)),
         Cell::new(Scenario::Batched, ContenderId::RonBus, p(fanout)),
-    ];
-    let throttled = |c: &Cell, spins: u64| {
-        Cell::new(
-            c.scenario,
-            ContenderId::Throttled,
-            CellParams {
-                throttle_spins: spins,
-                ..c.params
-            },
-        )
-    };
-    let ctx = Ctx {
-        ws,
-        mock: base_cfg.mock,
-        knobs: base_cfg.knobs.clone(),
-        template: base_cfg.matrix.clone(),
-    };
-    let with_rounds = |r| Sampling {
-        rounds: r,
-        ..st.sampling
-    };
+    ]
+}
 
-    // 1. Per-message cost.
-    let jobs: Vec<(Cell, usize)> = cells.iter().map(|c| (c.clone(), 0)).collect();
-    let cost = ctx.run(
-        "per-message cost",
-        std::slice::from_ref(&build),
-        &jobs,
-        with_rounds(st.cost_rounds),
-    )?;
-    let t0: Vec<f64> = cells
+/// The `throttled` twin of `c` with `spins` extra spins per publish.
+fn throttled(c: &Cell, spins: u64) -> Cell {
+    Cell::new(
+        c.scenario,
+        ContenderId::Throttled,
+        CellParams {
+            throttle_spins: spins,
+            ..c.params
+        },
+    )
+}
+
+/// Every cell with its throttled twin at the matching spin count, on build 0.
+fn with_throttled(cells: &[Cell], spins: &[u64]) -> Vec<(Cell, usize)> {
+    cells
+        .iter()
+        .zip(spins)
+        .flat_map(|(c, s)| [(c.clone(), 0), (throttled(c, *s), 0)])
+        .collect()
+}
+
+pub(super) fn calibrate(
+    args: &CalibrateArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+    ws: &Path,
+) -> anyhow::Result<Outcome> {
+    let started = Instant::now();
+    let cfg = CalibrateConfig::new(args, env, ws)?;
+    let ns = per_message_ns(&cfg)?;
+    let mut fits = fit_spins(&cfg, &ns)?;
+    print_fits(&fits);
+    let (tally, executor) = main_runs(&cfg, &fits)?;
+    for ((ci, ti), v) in &tally.achieved {
+        fits[*ci].targets[*ti].2 = crate::stats::median(v);
+    }
+    let st = &cfg.st;
+    let cal = Calibration {
+        schema: CALIBRATION_SCHEMA.into(),
+        created_utc: now_utc(),
+        machine: Machine::capture(),
+        executor,
+        build: cfg.build.label.clone(),
+        rounds_per_trial: st.trial_rounds,
+        rounds_per_repeat: st.rounds,
+        repeats: st.repeats,
+        samples: st.sampling.samples,
+        window_ms: st.sampling.window_ms,
+        tolerance_pct: cfg.rule.threshold_pct,
+        spins: fits,
+        false_alarm: false_alarm_rate(&tally.aa_ind),
+        false_alarm_resampled: false_alarm_rate(&tally.aa_res),
+        detection: detection_rate(&tally.pw_ind),
+        detection_resampled: detection_rate(&tally.pw_res),
+        detection_injected: detection_rate(&tally.pw_inj),
+        wall_ms: started.elapsed().as_millis() as u64,
+    };
+    print_result(&cal);
+    store(&cal, args, ws)?;
+    Ok(Outcome::Success)
+}
+
+/// Step 1: the cost of one message in each cell (ns), from a short plain run.
+fn per_message_ns(cfg: &CalibrateConfig<'_>) -> anyhow::Result<Vec<f64>> {
+    let jobs: Vec<(Cell, usize)> = cfg.cells.iter().map(|c| (c.clone(), 0)).collect();
+    let build = std::slice::from_ref(&cfg.build);
+    let sampling = cfg.sampling(cfg.st.cost_rounds);
+    let cost = cfg.ctx.run("per-message cost", build, &jobs, sampling)?;
+    Ok(cfg
+        .cells
         .iter()
         .map(|c| {
-            let v = values(&cost, &c.id, &build.label, MetricKind::PublishesPerSec);
+            let v = values(&cost, &c.id, &cfg.build.label, MetricKind::PublishesPerSec);
             1e9 / crate::stats::median(&v).max(1.0)
         })
-        .collect();
+        .collect())
+}
 
-    // 2. Probe spins -> spins per target slowdown.
-    let probe: Vec<u64> = t0
+/// Step 2: probe a spin count per cell, refine it by secant steps towards the largest target,
+/// and derive the spins of every target slowdown.
+fn fit_spins(cfg: &CalibrateConfig<'_>, ns: &[f64]) -> anyhow::Result<Vec<SpinFit>> {
+    let build = std::slice::from_ref(&cfg.build);
+    let sampling = cfg.sampling(cfg.st.probe_rounds);
+    let mut probe: Vec<u64> = ns
         .iter()
         .map(|t| ((PROBE_TARGET * t / GUESS_NS_PER_SPIN).round() as u64).clamp(1, 10_000_000))
         .collect();
-    let jobs: Vec<(Cell, usize)> = cells
-        .iter()
-        .zip(&probe)
-        .flat_map(|(c, s)| [(c.clone(), 0), (throttled(c, *s), 0)])
-        .collect();
-    let pr = ctx.run(
+    let pr = cfg.ctx.run(
         "spin probe",
-        std::slice::from_ref(&build),
-        &jobs,
-        with_rounds(st.probe_rounds),
+        build,
+        &with_throttled(&cfg.cells, &probe),
+        sampling,
     )?;
-    let measured = |run: &RunFile, c: &Cell, spins: u64| {
-        let mk = metric_of(c);
-        let base = values(run, &c.id, &build.label, mk);
-        let slow = values(run, &throttled(c, spins).id, &build.label, mk);
-        paired_slowdown_pct(&base, &slow)
-    };
-    let mut probe = probe;
-    let mut probe_pct: Vec<f64> = cells
+    let mut probe_pct: Vec<f64> = cfg
+        .cells
         .iter()
         .zip(&probe)
-        .map(|(c, s)| measured(&pr, c, *s))
+        .map(|(c, s)| cfg.slowdown(&pr, c, *s))
         .collect();
-    // 2b. Secant refinement towards the largest target slowdown.
-    let top = st.slowdowns.iter().copied().fold(0.0_f64, f64::max);
+    let top = cfg.st.slowdowns.iter().copied().fold(0.0_f64, f64::max);
     for step in 0..REFINE_STEPS {
         let next: Vec<u64> = probe
             .iter()
             .zip(&probe_pct)
             .map(|(s, f)| spins_for(top, *s, *f))
             .collect();
-        let jobs: Vec<(Cell, usize)> = cells
-            .iter()
-            .zip(&next)
-            .flat_map(|(c, s)| [(c.clone(), 0), (throttled(c, *s), 0)])
-            .collect();
         let label = format!("spin refine {}/{REFINE_STEPS}", step + 1);
-        let rr = ctx.run(
-            &label,
-            std::slice::from_ref(&build),
-            &jobs,
-            with_rounds(st.probe_rounds),
-        )?;
-        for ((c, s), (ps, pf)) in cells
-            .iter()
-            .zip(&next)
-            .zip(probe.iter_mut().zip(probe_pct.iter_mut()))
-        {
-            let f = measured(&rr, c, *s);
+        let rr = cfg
+            .ctx
+            .run(&label, build, &with_throttled(&cfg.cells, &next), sampling)?;
+        for (i, c) in cfg.cells.iter().enumerate() {
+            let f = cfg.slowdown(&rr, c, next[i]);
             if f > 0.0 && f.is_finite() {
-                *ps = *s;
-                *pf = f;
+                probe[i] = next[i];
+                probe_pct[i] = f;
             }
         }
     }
-    let mut fits: Vec<SpinFit> = Vec::new();
-    for (((c, s), t), f) in cells.iter().zip(&probe).zip(&t0).zip(&probe_pct) {
-        let mk = metric_of(c);
-        let f = *f;
-        fits.push(SpinFit {
-            cell: c.id.clone(),
-            metric: mk.name().into(),
-            ns_per_message: *t,
-            probe_spins: *s,
-            probe_slowdown_pct: f,
-            ns_per_spin: f / 100.0 * t / *s as f64,
-            targets: st
-                .slowdowns
-                .iter()
-                .map(|x| (*x, spins_for(*x, *s, f), f64::NAN))
-                .collect(),
-        });
-    }
-    for f in &fits {
+    Ok(cfg
+        .cells
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let (s, f, t) = (probe[i], probe_pct[i], ns[i]);
+            SpinFit {
+                cell: c.id.clone(),
+                metric: metric_of(c).name().into(),
+                ns_per_message: t,
+                probe_spins: s,
+                probe_slowdown_pct: f,
+                ns_per_spin: f / 100.0 * t / s as f64,
+                targets: cfg
+                    .st
+                    .slowdowns
+                    .iter()
+                    .map(|x| (*x, spins_for(*x, s, f), f64::NAN))
+                    .collect(),
+            }
+        })
+        .collect())
+}
+
+fn print_fits(fits: &[SpinFit]) {
+    for f in fits {
         println!(
             "spin fit {}: {:.1} ns/message, probe {} spins -> {:+.1}% ({:.3} ns/spin); {}",
             f.cell,
@@ -370,143 +462,137 @@ pub(super) fn calibrate(
                 .join(", ")
         );
     }
+}
 
-    // 3. Main runs: A, A' (twin build), throttled per target; interleaved.
-    let builds = [build.clone(), twin.clone()];
+/// The verdicts collected over every repeat and trial.
+#[derive(Default)]
+struct Tally {
+    /// A/A verdicts per independent trial.
+    aa_ind: Vec<Vec<Verdict>>,
+    /// A/A verdicts per resampled trial.
+    aa_res: Vec<Vec<Verdict>>,
+    /// (target %, verdict) of throttled cells, independent trials.
+    pw_ind: Vec<(f64, Verdict)>,
+    /// The same, resampled trials.
+    pw_res: Vec<(f64, Verdict)>,
+    /// (target %, verdict) of an exact slowdown injected into A/A data.
+    pw_inj: Vec<(f64, Verdict)>,
+    /// Achieved slowdown per (cell, target), one per repeat.
+    achieved: BTreeMap<(usize, usize), Vec<f64>>,
+}
+
+/// Step 3: the main runs (A, its twin A', throttled per target; interleaved), each scored as
+/// independent and resampled whole-gate trials. Returns the tally and the executor name.
+fn main_runs(cfg: &CalibrateConfig<'_>, fits: &[SpinFit]) -> anyhow::Result<(Tally, String)> {
+    let st = &cfg.st;
+    let builds = [cfg.build.clone(), cfg.twin.clone()];
     let mut jobs: Vec<(Cell, usize)> = Vec::new();
-    for (c, f) in cells.iter().zip(&fits) {
+    for (c, f) in cfg.cells.iter().zip(fits) {
         jobs.push((c.clone(), 0));
         jobs.push((c.clone(), 1));
-        for (_, s, _) in &f.targets {
-            jobs.push((throttled(c, *s), 0));
-        }
+        jobs.extend(f.targets.iter().map(|(_, s, _)| (throttled(c, *s), 0)));
     }
-    let mut analysis = AnalysisConfig {
-        seed: args.seed.unwrap_or(AnalysisConfig::default().seed),
-        ..AnalysisConfig::default()
-    };
-    analysis.compare.resamples = st.resamples;
-    let mut aa_ind: Vec<Vec<Verdict>> = Vec::new();
-    let mut aa_res: Vec<Vec<Verdict>> = Vec::new();
-    let mut pw_ind: Vec<(f64, Verdict)> = Vec::new();
-    let mut pw_res: Vec<(f64, Verdict)> = Vec::new();
-    let mut pw_inj: Vec<(f64, Verdict)> = Vec::new();
-    let mut achieved: BTreeMap<(usize, usize), Vec<f64>> = BTreeMap::new();
+    let mut tally = Tally::default();
     let mut executor = String::new();
     for k in 0..st.repeats {
-        let run = ctx.run(
-            &format!("repeat {}/{}", k + 1, st.repeats),
-            &builds,
-            &jobs,
-            with_rounds(st.rounds),
-        )?;
+        let what = format!("repeat {}/{}", k + 1, st.repeats);
+        let run = cfg
+            .ctx
+            .run(&what, &builds, &jobs, cfg.sampling(st.rounds))?;
         executor = run.executor.clone();
-        // Per cell: A, A', and each target's throttled values.
-        let data: Vec<CellData> = cells
+        let data: Vec<CellData> = cfg
+            .cells
             .iter()
-            .zip(&fits)
-            .map(|(c, f)| {
-                let mk = metric_of(c);
-                let slow = f
+            .zip(fits)
+            .map(|(c, f)| CellData {
+                metric: metric_of(c),
+                a: cfg.values(&run, c),
+                twin: values(&run, &c.id, &cfg.twin.label, metric_of(c)),
+                slow: f
                     .targets
                     .iter()
-                    .map(|(_, s, _)| values(&run, &throttled(c, *s).id, &build.label, mk))
-                    .collect();
-                (
-                    mk,
-                    values(&run, &c.id, &build.label, mk),
-                    values(&run, &c.id, &twin.label, mk),
-                    slow,
-                )
+                    .map(|(_, s, _)| cfg.values(&run, &throttled(c, *s)))
+                    .collect(),
             })
             .collect();
         for (ci, d) in data.iter().enumerate() {
-            for (ti, slow) in d.3.iter().enumerate() {
-                achieved
-                    .entry((ci, ti))
-                    .or_default()
-                    .push(paired_slowdown_pct(&d.1, slow));
+            for (ti, slow) in d.slow.iter().enumerate() {
+                let pct = paired_slowdown_pct(&d.a, slow);
+                tally.achieved.entry((ci, ti)).or_default().push(pct);
             }
         }
-        let n = st.trial_rounds as usize;
-        let rounds = data.iter().map(|d| d.1.len()).min().unwrap_or(0);
-        let seed = analysis.seed ^ u64::from(k).wrapping_mul(0x9e37_79b9);
-        for (sets, aa, pw, inject) in [
-            (blocks(rounds, n), &mut aa_ind, &mut pw_ind, false),
-            (
-                subsets(rounds, n, st.resampled, seed),
-                &mut aa_res,
-                &mut pw_res,
-                true,
-            ),
-        ] {
-            for (t, idx) in sets.iter().enumerate() {
-                let suite = |side: &dyn Fn(usize) -> Vec<f64>, tag: &str| -> Vec<ACell> {
-                    data.iter()
-                        .enumerate()
-                        .map(|(ci, d)| ACell {
-                            id: format!("{tag}/{}/r{k}t{t}", cells[ci].id),
-                            params: BTreeMap::new(),
-                            metric: d.0.metric(),
-                            base: pick(&d.1, idx),
-                            new: pick(&side(ci), idx),
-                            paired: true,
-                        })
-                        .collect()
-                };
-                let checks = |n: usize| -> Vec<Check> {
-                    (0..n)
-                        .map(|i| Check {
-                            rule: rule.clone(),
-                            cell: Some(i),
-                        })
-                        .collect()
-                };
-                let aa_cells = suite(&|ci| data[ci].2.clone(), "aa");
-                let e = evaluate(&aa_cells, &checks(aa_cells.len()), &analysis);
-                aa.push(e.verdicts.iter().map(|v| v.verdict).collect());
-                if inject {
-                    for x in &st.slowdowns {
-                        let slow: Vec<ACell> =
-                            aa_cells.iter().map(|c| inject_slowdown(c, *x)).collect();
-                        let e = evaluate(&slow, &checks(slow.len()), &analysis);
-                        pw_inj.extend(e.verdicts.iter().map(|v| (*x, v.verdict)));
-                    }
-                }
-                for (ti, (x, _, _)) in fits[0].targets.iter().enumerate() {
-                    let slow_cells = suite(&|ci| data[ci].3[ti].clone(), &format!("slow{x}"));
-                    let e = evaluate(&slow_cells, &checks(slow_cells.len()), &analysis);
-                    pw.extend(e.verdicts.iter().map(|v| (*x, v.verdict)));
-                }
-            }
-        }
+        score_repeat(cfg, &data, fits, k, &mut tally);
     }
-    for ((ci, ti), v) in &achieved {
-        fits[*ci].targets[*ti].2 = crate::stats::median(v);
-    }
-    let cal = Calibration {
-        schema: CALIBRATION_SCHEMA.into(),
-        created_utc: now_utc(),
-        machine: Machine::capture(),
-        executor,
-        build: build.label.clone(),
-        rounds_per_trial: st.trial_rounds,
-        rounds_per_repeat: st.rounds,
-        repeats: st.repeats,
-        samples: st.sampling.samples,
-        window_ms: st.sampling.window_ms,
-        tolerance_pct: rule.threshold_pct,
-        spins: fits,
-        false_alarm: false_alarm_rate(&aa_ind),
-        false_alarm_resampled: false_alarm_rate(&aa_res),
-        detection: detection_rate(&pw_ind),
-        detection_resampled: detection_rate(&pw_res),
-        detection_injected: detection_rate(&pw_inj),
-        wall_ms: started.elapsed().as_millis() as u64,
+    Ok((tally, executor))
+}
+
+/// Scores one repeat's data as whole-gate trials of `trial_rounds` rounds: consecutive
+/// blocks (independent) and random subsets (resampled, plus an exact injected slowdown).
+fn score_repeat(
+    cfg: &CalibrateConfig<'_>,
+    data: &[CellData],
+    fits: &[SpinFit],
+    k: u32,
+    tally: &mut Tally,
+) {
+    let st = &cfg.st;
+    let n = st.trial_rounds as usize;
+    let rounds = data.iter().map(|d| d.a.len()).min().unwrap_or(0);
+    let seed = cfg.analysis.seed ^ u64::from(k).wrapping_mul(0x9e37_79b9);
+    let targets: Vec<f64> = fits
+        .first()
+        .map(|f| f.targets.iter().map(|(x, _, _)| *x).collect())
+        .unwrap_or_default();
+    let evaluate_cells = |cells: &[ACell]| -> Vec<Verdict> {
+        let checks: Vec<Check> = (0..cells.len())
+            .map(|i| Check {
+                rule: cfg.rule.clone(),
+                cell: Some(i),
+            })
+            .collect();
+        let e = evaluate(cells, &checks, &cfg.analysis);
+        e.verdicts.iter().map(|v| v.verdict).collect()
     };
-    print_result(&cal);
-    store(&cal, args, ws)?;
-    Ok(Outcome::Success)
+    for (resampled, sets) in [
+        (false, blocks(rounds, n)),
+        (true, subsets(rounds, n, st.resampled, seed)),
+    ] {
+        for (t, idx) in sets.iter().enumerate() {
+            let suite = |side: &dyn Fn(&CellData) -> &Vec<f64>, tag: &str| -> Vec<ACell> {
+                data.iter()
+                    .zip(&cfg.cells)
+                    .map(|(d, c)| ACell {
+                        id: format!("{tag}/{}/r{k}t{t}", c.id),
+                        params: BTreeMap::new(),
+                        metric: d.metric.metric(),
+                        base: pick(&d.a, idx),
+                        new: pick(side(d), idx),
+                        paired: true,
+                    })
+                    .collect()
+            };
+            let aa_cells = suite(&|d| &d.twin, "aa");
+            let aa = evaluate_cells(&aa_cells);
+            let mut power = Vec::new();
+            for (ti, x) in targets.iter().enumerate() {
+                let slow = suite(&|d| &d.slow[ti], &format!("slow{x}"));
+                power.extend(evaluate_cells(&slow).into_iter().map(|v| (*x, v)));
+            }
+            if resampled {
+                for x in &st.slowdowns {
+                    let slow: Vec<ACell> =
+                        aa_cells.iter().map(|c| inject_slowdown(c, *x)).collect();
+                    let verdicts = evaluate_cells(&slow);
+                    tally.pw_inj.extend(verdicts.into_iter().map(|v| (*x, v)));
+                }
+                tally.aa_res.push(aa);
+                tally.pw_res.extend(power);
+            } else {
+                tally.aa_ind.push(aa);
+                tally.pw_ind.extend(power);
+            }
+        }
+    }
 }
 
 fn print_result(c: &Calibration) {

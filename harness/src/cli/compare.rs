@@ -2,7 +2,7 @@
 //! A/B builds) through the report crate's exporters. They exit 0 whatever the verdicts are
 //! (like critcmp); `gate` is the command whose exit code carries the verdict.
 
-use super::args::{ChartArgs, CompareArgs, NotesArgs};
+use super::args::{ChartArgs, CompareArgs, NotesArgs, ReportFormat};
 use super::output::{self, analysis_config, inputs, load_named, load_run_arg};
 use super::Outcome;
 use crate::gate::{analyze, Analysis, PolicyChoice};
@@ -64,10 +64,10 @@ fn analysis(
 pub(super) fn compare(args: &CompareArgs, ws: &Path) -> anyhow::Result<Outcome> {
     let l = load(Some(&args.baseline), args.run.as_deref(), &args.dir, ws)?;
     let a = analysis(&l, Some(&args.policy), &args.label, ws, &args.dir)?;
-    let bytes = match args.format.as_str() {
-        "json" => output::render(&JsonExporter, &a.report)?,
-        "csv" => output::render(&CsvExporter, &a.report)?,
-        _ => output::render(&MarkdownExporter::default(), &a.report)?,
+    let bytes = match args.format {
+        ReportFormat::Json => output::render(&JsonExporter, &a.report)?,
+        ReportFormat::Csv => output::render(&CsvExporter, &a.report)?,
+        ReportFormat::Md => output::render(&MarkdownExporter::default(), &a.report)?,
     };
     output::emit(&bytes, args.out.as_deref())?;
     Ok(Outcome::Success)

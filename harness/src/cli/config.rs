@@ -117,43 +117,10 @@ impl RunConfig {
             .as_ref()
             .map(|p| p.display().to_string())
             .unwrap_or_default();
-        let knobs = KNOBS
-            .iter()
-            .map(|k| {
-                let flag_name = format!("--{}", k.flag());
-                let flag = args
-                    .knobs
-                    .0
-                    .get(&k.param)
-                    .map(|v| (flag_name.as_str(), v.as_str()));
-                let in_file = file.knobs.get(&k.param).map(|values| FromFile {
-                    path: &path,
-                    key: k.param.name(),
-                    values,
-                });
-                resolve(k, flag, in_file, env)
-            })
-            .collect::<Result<Vec<KnobSetting>, KnobError>>()?;
+        let knobs = resolve_knobs(args, &file, &path, env)?;
         let set = &file.settings;
         let quick = args.quick || set.quick.unwrap_or(false);
-        let base = if quick {
-            Sampling::QUICK
-        } else {
-            Sampling::FULL
-        };
-        let sampling = Sampling {
-            rounds: bounded("--rounds", args.rounds.or(set.rounds), base.rounds)?,
-            samples: bounded("--samples", args.samples.or(set.samples), base.samples)?,
-            window_ms: bounded(
-                "--window-ms",
-                args.window_ms.or(set.window_ms),
-                base.window_ms,
-            )?,
-            warmup_ms: bounded_ms(
-                "--warmup-ms",
-                args.warmup_ms.or(set.warmup_ms).unwrap_or(base.warmup_ms),
-            )?,
-        };
+        let sampling = sampling_of(args, set, quick)?;
         let mut matrix = Matrix {
             scenarios: names(&args.scenario, &set.scenarios, &DEFAULT_SCENARIOS)?,
             contenders: names(&args.contender, &set.contenders, &ContenderId::ALL)?,
@@ -191,6 +158,59 @@ impl RunConfig {
             workspace: workspace.to_path_buf(),
         })
     }
+}
+
+/// Every knob of the table: flag, then matrix file, then environment, then default.
+fn resolve_knobs(
+    args: &RunArgs,
+    file: &MatrixFile,
+    path: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<KnobSetting>, KnobError> {
+    KNOBS
+        .iter()
+        .map(|k| {
+            let flag_name = format!("--{}", k.flag());
+            let flag = args
+                .knobs
+                .0
+                .get(&k.param)
+                .map(|v| (flag_name.as_str(), v.as_str()));
+            let in_file = file.knobs.get(&k.param).map(|values| FromFile {
+                path,
+                key: k.param.name(),
+                values,
+            });
+            resolve(k, flag, in_file, env)
+        })
+        .collect()
+}
+
+/// The sampling preset (`--quick` or the file's `quick`) with flags and file values applied,
+/// each within its bounds.
+fn sampling_of(
+    args: &RunArgs,
+    set: &crate::spec::matrix_file::Settings,
+    quick: bool,
+) -> Result<Sampling, ConfigError> {
+    let base = if quick {
+        Sampling::QUICK
+    } else {
+        Sampling::FULL
+    };
+    Ok(Sampling {
+        rounds: bounded("--rounds", args.rounds.or(set.rounds), base.rounds)?,
+        samples: bounded("--samples", args.samples.or(set.samples), base.samples)?,
+        window_ms: bounded(
+            "--window-ms",
+            args.window_ms.or(set.window_ms),
+            base.window_ms,
+        )?,
+        warmup_ms: bounded_ms(
+            "--warmup-ms",
+            args.warmup_ms.or(set.warmup_ms).unwrap_or(base.warmup_ms),
+        )?,
+    })
 }
 
 /// `--measure instructions` counts one thread: multi-threaded scenarios are refused.

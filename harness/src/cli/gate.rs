@@ -3,12 +3,13 @@
 
 use super::args::{GateArgs, RunArgs};
 use super::config::RunConfig;
+use super::gate_config::{GateConfig, GateMode};
 use super::output::{self, analysis_config, inputs, load_named, load_run_arg};
 use super::run::{measure, print_plan};
 use super::Outcome;
-use crate::gate::{analyze, cross_machine, derive_jobs, describe_machine, Defaults, PolicyChoice};
+use crate::gate::{analyze, cross_machine, derive_jobs, describe_machine, Defaults};
 use crate::runner::Plan;
-use crate::spec::{features, Measure, Sampling};
+use crate::spec::Sampling;
 use crate::store::fingerprint::available_cores;
 use crate::store::{Baseline, Machine, RunFile};
 use anyhow::{bail, Context};
@@ -20,73 +21,44 @@ pub(super) fn gate(
     env: &dyn Fn(&str) -> Option<String>,
     ws: &Path,
 ) -> anyhow::Result<Outcome> {
-    if against_a_revision(args)? {
-        return super::against::gate_against(args, env, ws);
+    let cfg = GateConfig::new(args)?;
+    if let GateMode::Revision { .. } = cfg.mode {
+        return super::against::gate_against(&cfg, env, ws);
     }
     let started = Instant::now();
-    let choice = PolicyChoice::parse(args.policy.as_deref().unwrap_or(
-        if args.measure == Some(Measure::Instructions) {
-            "instructions"
-        } else if args.baseline.is_some() {
-            "regression"
-        } else {
-            "features"
-        },
-    ));
-    let policy = choice.load().context("--policy")?;
-    let baseline: Option<Baseline> = match &args.baseline {
-        Some(name) => Some(load_named(&args.dir, ws, name)?),
-        None => None,
+    let policy = cfg.policy.load().context("--policy")?;
+    let baseline: Option<Baseline> = match &cfg.mode {
+        GateMode::Baseline(name) => Some(load_named(&cfg.dir, ws, name)?),
+        _ => None,
     };
     if let Some(b) = &baseline {
-        check_machine(b, &Machine::capture(), args.require_same_machine)?;
+        check_machine(b, &Machine::capture(), cfg.require_same_machine)?;
     }
-    let (label, run) = match &args.run {
+    let (label, run) = match &cfg.run {
         Some(p) => load_run_arg(Some(p), ws)?,
         None => (
             "gate".to_string(),
-            measure_for(args, env, ws, &policy, baseline.as_ref())?,
+            measure_for(&cfg, env, ws, &policy, baseline.as_ref())?,
         ),
     };
     if let Some(b) = &baseline {
-        check_machine(b, &run.env.machine, args.require_same_machine)?;
+        check_machine(b, &run.env.machine, cfg.require_same_machine)?;
     }
-    let cal = crate::cli::calibrate::stored(&args.dir, ws);
-    let cfg = analysis_config(args.seed, args.strict);
+    let cal = crate::cli::calibrate::stored(&cfg.dir, ws);
     let inp = inputs(
         baseline.as_ref(),
         (&label, &run),
-        args.label.as_deref().unwrap_or("gate"),
-        cfg,
+        cfg.label.as_deref().unwrap_or("gate"),
+        analysis_config(cfg.seed, cfg.strict),
     );
     let mut a = analyze(&policy, &inp);
     output::quote_calibration(&mut a.report, cal.as_ref());
-    finish(args, ws, &policy, &a, &run, started, None)
-}
-
-/// Whether `gate` compares the working tree with a git revision: `--against`, or no
-/// `--baseline`/`--run` and either no `--policy` (default `change`) or one of the built-in
-/// policies made for revisions (`change`, `revision`, `instructions`). Other policies keep
-/// their own mode (same-tree reference gates, or a `--baseline`).
-fn against_a_revision(args: &GateArgs) -> anyhow::Result<bool> {
-    if args.against.is_some() {
-        return Ok(true);
-    }
-    if args.baseline.is_some() || args.run.is_some() {
-        return Ok(false);
-    }
-    Ok(match args.policy.as_deref() {
-        None => true,
-        Some(name) => matches!(
-            PolicyChoice::parse(name).name(),
-            Some("change" | "revision" | "instructions")
-        ),
-    })
+    finish(&cfg, ws, &policy, &a, &run, started, None)
 }
 
 /// Prints the verdict table, writes the report directory and maps the outcome to an exit code.
 pub(super) fn finish(
-    args: &GateArgs,
+    cfg: &GateConfig,
     ws: &Path,
     policy: &ron_bench_report::policy::Policy,
     a: &crate::gate::Analysis,
@@ -95,7 +67,7 @@ pub(super) fn finish(
     stop: Option<crate::gate::sequential::Stop>,
 ) -> anyhow::Result<Outcome> {
     println!("\n{}", output::verdict_table(&a.report));
-    let dir = args
+    let dir = cfg
         .out_dir
         .clone()
         .unwrap_or_else(|| output::default_report_dir(ws, run));
@@ -185,62 +157,25 @@ fn check_machine(b: &Baseline, here: &Machine, require: bool) -> anyhow::Result<
 /// Knob defaults (and their env overrides) exactly as `run` resolves them, and the
 /// [`Defaults`] derived jobs use.
 pub(super) fn defaults(
-    args: &GateArgs,
+    cfg: &GateConfig,
     env: &dyn Fn(&str) -> Option<String>,
     ws: &Path,
 ) -> anyhow::Result<(RunConfig, Defaults)> {
     let base_cfg = RunConfig::new(&RunArgs::default(), env, ws)?;
-    let d = Defaults::of_matrix(
-        &base_cfg.matrix,
-        args.throttle_spins.unwrap_or(0),
-        args.quick,
-        args.measure.unwrap_or_default(),
-    );
+    let d = Defaults::of_matrix(&base_cfg.matrix, cfg.throttle_spins, cfg.quick, cfg.measure);
     Ok((base_cfg, d))
-}
-
-/// The gate's sampling preset (`--quick` or not) with `--rounds`, `--samples` and
-/// `--window-ms` applied.
-pub(super) fn sampling(args: &GateArgs) -> anyhow::Result<Sampling> {
-    let mut sampling = if args.measure == Some(Measure::Instructions) {
-        Sampling::INSTRUCTIONS
-    } else if args.quick {
-        Sampling::GATE_QUICK
-    } else {
-        Sampling::GATE_FULL
-    };
-    let positive = |flag: &str, v: u64| -> anyhow::Result<u64> {
-        if v == 0 {
-            bail!("{flag} must be at least 1 (got 0)");
-        }
-        Ok(v)
-    };
-    if let Some(r) = args.rounds {
-        sampling.rounds = positive("--rounds", r.into())? as u32;
-    }
-    if let Some(s) = args.samples {
-        sampling.samples = positive("--samples", s.into())? as u32;
-    }
-    if let Some(w) = args.window_ms {
-        sampling.window_ms = positive("--window-ms", w)?;
-    }
-    Ok(sampling)
 }
 
 /// Derives and runs the jobs of `policy`; also writes the run under reports/runs/.
 fn measure_for(
-    args: &GateArgs,
+    cfg: &GateConfig,
     env: &dyn Fn(&str) -> Option<String>,
     ws: &Path,
     policy: &ron_bench_report::policy::Policy,
     baseline: Option<&Baseline>,
 ) -> anyhow::Result<RunFile> {
-    let (base_cfg, d) = defaults(args, env, ws)?;
-    let extra = match &args.features {
-        Some(f) => features::parse(f)?,
-        None => Vec::new(),
-    };
-    let jobs = derive_jobs(policy, baseline.map(|b| &b.run), &extra, &d);
+    let (base_cfg, d) = defaults(cfg, env, ws)?;
+    let jobs = derive_jobs(policy, baseline.map(|b| &b.run), &cfg.extra, &d);
     if jobs.jobs.is_empty() {
         bail!(
             "policy `{}` needs nothing this run can measure (its gates compare against a \
@@ -249,7 +184,7 @@ fn measure_for(
         );
     }
     let header = baseline.map_or(String::new(), |b| format!(", baseline `{}`", b.name));
-    measure_jobs(jobs, sampling(args)?, &d, base_cfg, ws, policy, &header)
+    measure_jobs(jobs, cfg.sampling, &d, base_cfg, ws, policy, &header)
 }
 
 /// Plans `jobs`, prints the plan, measures, and writes the run under reports/runs/.

@@ -1,6 +1,6 @@
 //! `ron-bench import criterion`, `export` and `amdahl`.
 
-use super::args::{AmdahlArgs, ExportArgs, ImportCommand};
+use super::args::{AmdahlArgs, ExportArgs, ExportFormat, ImportCommand};
 use super::output::{self, baseline_dir};
 use super::Outcome;
 use crate::store::{now_utc, Baseline, Environment, RunFile, BASELINE_SCHEMA, RUN_SCHEMA};
@@ -156,23 +156,23 @@ pub(super) fn export(args: &ExportArgs, ws: &Path) -> anyhow::Result<Outcome> {
         Some(imp) => imp.to_series(),
         None => crate::series::series_of(&format!("baseline:{}", b.name), &b.run),
     };
-    let bytes = match (args.format.as_str(), &b.imported) {
-        ("critcmp", Some(imp)) => critcmp_of_import(imp, &b.name)?,
+    let bytes = match (args.format, &b.imported) {
+        (ExportFormat::Critcmp, Some(imp)) => critcmp_of_import(imp, &b.name)?,
         (fmt, _) => {
             if series.is_empty() {
                 bail!("baseline `{}` has no measured values to export", b.name);
             }
             let report = display_report(&b.name, &series);
             match fmt {
-                "critcmp" => output::render(
+                ExportFormat::Critcmp => output::render(
                     &CritcmpExporter {
                         name: b.name.clone(),
                         side: Side::New,
                     },
                     &report,
                 )?,
-                "bmf" => output::render(&BencherExporter, &report)?,
-                _ => output::render(&CsvExporter, &report)?,
+                ExportFormat::Bmf => output::render(&BencherExporter, &report)?,
+                ExportFormat::Csv => output::render(&CsvExporter, &report)?,
             }
         }
     };

@@ -13,6 +13,7 @@ pub mod calibrate_gate;
 mod compare;
 pub mod config;
 mod gate;
+pub mod gate_config;
 mod interop;
 mod merge;
 pub mod output;
@@ -58,7 +59,7 @@ pub fn dispatch(args: Args) -> anyhow::Result<Outcome> {
         Command::Merge(a) => merge::merge(&a, &workspace),
         Command::Notes(a) => compare::notes(&a, &workspace),
         Command::Chart(a) => compare::chart(&a, &workspace),
-        Command::Calibrate(a) if a.policy == "change" => {
+        Command::Calibrate(a) if a.policy == args::CalibratePolicy::Change => {
             calibrate_gate::calibrate_gate(&a, &env, &workspace)
         }
         Command::Calibrate(a) => calibrate::calibrate(&a, &env, &workspace),

@@ -275,6 +275,85 @@ mod tests {
         }
     }
 
+    /// A stand-in for a runner built before the JSON request: it refuses `--request` the way
+    /// v1's parser did, and answers `--key value` requests, echoing the TLS variable it got
+    /// into its feature list so the test sees the side channel.
+    fn v1_runner(dir: &Path) -> PathBuf {
+        let path = dir.join("old-runner");
+        let hello = HELLO.replace("\"features\":[]", "\"features\":[\"tls@\"]");
+        let (a, b) = hello.split_once('@').unwrap();
+        let script = format!(
+            "#!/bin/sh\nif [ \"$1\" = --request ]; then echo \"ron-bench-runner: bad runner request: \
+             unknown option \\`--request\\`\" >&2; exit 2; fi\n\
+             [ \"$1\" = --scenario ] || exit 3\n\
+             echo '{a}'\"$RON_TLS_FLUSH_THRESHOLD\"'{b}'\necho '{SAMPLE}'\necho '{DONE}'\n"
+        );
+        std::fs::write(&path, script).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_v1_runner_gets_v1_arguments_and_the_threshold_in_its_environment() {
+        use crate::spec::{Build, Cell, CellParams};
+        use ron_comparables::ContenderId;
+        let dir = tempfile::tempdir().unwrap();
+        let mut exec = ProcessExecutor {
+            bins: vec![Some(v1_runner(dir.path()))],
+            valgrind: None,
+            no_aslr: false,
+            v1_builds: Default::default(),
+        };
+        let params = CellParams {
+            fanout: 2,
+            tls_thresh: 7,
+            ..CellParams::default()
+        };
+        let cell = Cell::new(crate::Scenario::Steady, ContenderId::RonBus, params);
+        let build = Build::new(vec![]);
+        let request = ron_bench_runner::Request {
+            scenario: cell.scenario,
+            contender: cell.contender,
+            params: cell.params,
+            warmup_ms: 0,
+            window_ms: 1,
+            samples: 1,
+            units: None,
+        };
+        let job = Job {
+            cell: &cell,
+            build_index: 0,
+            build: &build,
+            round: 0,
+            seq: 0,
+            request: request.clone(),
+        };
+        match exec.execute(&job).unwrap() {
+            Outcome::Ran(r) => assert_eq!(r.hello.features, vec!["tls7".to_string()]),
+            other => panic!("{other:?}"),
+        }
+        assert!(exec.v1_builds.contains(&0));
+        // A knob v1 runners do not know is a skip, not a wrong measurement.
+        let wide = Cell::new(
+            crate::Scenario::Delivery,
+            ContenderId::RonBus,
+            params.with(crate::spec::Param::Payload, Some(16)),
+        );
+        let job = Job {
+            cell: &wide,
+            request: ron_bench_runner::Request {
+                scenario: wide.scenario,
+                params: wide.params,
+                ..request
+            },
+            ..job
+        };
+        assert!(
+            matches!(exec.execute(&job).unwrap(), Outcome::Skipped(r) if r.contains("payload"))
+        );
+    }
+
     #[test]
     fn callgrind_totals_are_read() {
         let text = "version: 1\ncreator: callgrind\nevents: Ir\nfl=x\n0 5\ntotals: 123456\n";
