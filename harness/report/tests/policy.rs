@@ -314,3 +314,39 @@ fn unmatched_gate_and_missing_baseline_are_missing() {
     assert_eq!(none.checks.len(), 1);
     assert!(none.checks[0].cell.is_none());
 }
+
+#[test]
+fn include_pulls_in_built_in_gates_once_and_names_bad_includes() {
+    // The seed's perf gates are written once (perf_gate.toml) and included by the others.
+    let strict = Policy::built_in("perf_gate_strict").unwrap();
+    let mog = Policy::mog().unwrap();
+    let pg = Policy::built_in("perf_gate").unwrap();
+    for g in &pg.gates {
+        for other in [&strict, &mog] {
+            let same = other.gates.iter().find(|o| o.id == g.id).expect("included");
+            assert_eq!(same.metric, g.metric, "{}", g.id);
+            assert_eq!(same.scenarios, g.scenarios, "{}", g.id);
+        }
+    }
+    let text = format!(
+        "{}include = [\"perf_gate\"]\n{}",
+        &GOOD[..GOOD.find("[[gate]]").unwrap()],
+        &GOOD[GOOD.find("[[gate]]").unwrap()..]
+    );
+    let p = Policy::from_toml(&text, "p.toml").unwrap();
+    assert!(p.gates.iter().any(|g| g.id == "PG-one-sub"));
+    assert_eq!(p.gates[0].id, "g");
+
+    let (line, msg) = err_line(&text.replace("\"perf_gate\"", "\"perf_gat\""));
+    assert!(
+        msg.contains("include `perf_gat`") && msg.contains("perf_gate"),
+        "{msg}"
+    );
+    assert_eq!(
+        line,
+        text.lines().position(|l| l.starts_with("include")).unwrap() + 1
+    );
+    let dup = text.replace("id = \"g\"", "id = \"PG-one-sub\"");
+    let (_, msg) = err_line(&dup);
+    assert!(msg.contains("duplicate gate id `PG-one-sub`"), "{msg}");
+}

@@ -1,44 +1,11 @@
-//! Step 1 of the gate pipeline: the policy registry. Every built-in policy is embedded here
-//! by name (files in `harness/gates/`), so `--policy NAME` and the defaults of each gate mode
-//! resolve in one place; anything else is a TOML path.
+//! Step 1 of the gate pipeline: which policy a command uses. Built-in policies come from the
+//! one registry, `ron_bench_report::policy::builtin` (files in `harness/gates/`, embedded by
+//! name; `include` resolves there too); anything else is a TOML path.
 
 use ron_bench_report::policy::Policy;
 use std::path::PathBuf;
 
-/// Built-in policies by name: `(name, aliases, file text)`. `change` is the default of
-/// `ron-bench gate` (the working tree against a git base); `features` (alias `quick`) is the
-/// same-tree `bus_batch` feature A/B; `revision` the older three-check revision gate.
-pub const BUILT_IN: [(&str, &[&str], &str); 8] = [
-    ("change", &[], include_str!("../../gates/change.toml")),
-    (
-        "features",
-        &["quick"],
-        include_str!("../../gates/features.toml"),
-    ),
-    ("revision", &[], include_str!("../../gates/revision.toml")),
-    ("perf_gate", &[], include_str!("../../gates/perf_gate.toml")),
-    (
-        "perf_gate_strict",
-        &[],
-        include_str!("../../gates/perf_gate_strict.toml"),
-    ),
-    (
-        "instructions",
-        &[],
-        include_str!("../../gates/instructions.toml"),
-    ),
-    ("mog", &[], include_str!("../../gates/mog.toml")),
-    (
-        "regression",
-        &[],
-        include_str!("../../gates/regression.toml"),
-    ),
-];
-
-/// The names `--policy` accepts besides a file path (for help and errors).
-pub fn names() -> Vec<&'static str> {
-    BUILT_IN.iter().map(|(n, _, _)| *n).collect()
-}
+pub use ron_bench_report::policy::builtin::{names, BUILT_IN};
 
 /// Which policy a command uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,13 +22,10 @@ impl PolicyChoice {
 
     /// A built-in name or alias, else a path.
     pub fn parse(s: &str) -> PolicyChoice {
-        BUILT_IN
-            .iter()
-            .find(|(n, aliases, _)| *n == s || aliases.contains(&s))
-            .map_or_else(
-                || PolicyChoice::File(PathBuf::from(s)),
-                |(n, _, _)| PolicyChoice::BuiltIn(n),
-            )
+        ron_bench_report::policy::builtin::canonical(s).map_or_else(
+            || PolicyChoice::File(PathBuf::from(s)),
+            PolicyChoice::BuiltIn,
+        )
     }
 
     /// The canonical name of a built-in policy.
@@ -75,13 +39,7 @@ impl PolicyChoice {
     /// Loads and validates the policy (errors name the file and line).
     pub fn load(&self) -> anyhow::Result<Policy> {
         Ok(match self {
-            PolicyChoice::BuiltIn(name) => {
-                let toml = BUILT_IN
-                    .iter()
-                    .find(|(n, _, _)| n == name)
-                    .map_or("", |(_, _, t)| *t);
-                Policy::from_toml(toml, &format!("embedded:gates/{name}.toml"))?
-            }
+            PolicyChoice::BuiltIn(name) => Policy::built_in(name)?,
             PolicyChoice::File(p) => {
                 let text = std::fs::read_to_string(p).map_err(|e| {
                     anyhow::anyhow!(

@@ -12,6 +12,7 @@
 //! name = "mog"                     # required
 //! description = "..."              # optional
 //! params = ["relevant_pct"]        # optional: extra param names selectors may use
+//! include = ["perf_gate"]          # optional: built-in policies whose gates come first
 //!
 //! [[gate]]
 //! id = "A1-subs4"                  # unique
@@ -48,6 +49,7 @@
 //! Unknown keys, metrics, scenarios, contenders, features, selector params and `best_of`
 //! dimensions are errors naming the file and line.
 
+pub mod builtin;
 mod plan;
 mod schema;
 
@@ -61,11 +63,6 @@ pub use plan::Plan;
 pub use schema::Against;
 use schema::{RawGate, RawPolicy, RawSide};
 
-/// The shipped MOG acceptance policy (`harness/gates/mog.toml`).
-pub const MOG_TOML: &str = include_str!("../../../gates/mog.toml");
-/// The shipped regression policy (`harness/gates/regression.toml`).
-pub const REGRESSION_TOML: &str = include_str!("../../../gates/regression.toml");
-
 /// Param names every policy may select on: the cell parameters of ron-bench's knob table
 /// (`ron_comparables::knobs::Param`; a harness test keeps the two lists equal). Their
 /// selector values must be whole numbers, checked here so a typo names its line.
@@ -78,6 +75,9 @@ pub const KNOWN_PARAMS: [&str; 7] = [
     "rate",
     "tls_thresh",
 ];
+
+/// Most nested `include` levels.
+pub const MAX_INCLUDE_DEPTH: usize = 4;
 
 /// A policy file could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -226,16 +226,31 @@ pub enum Bound {
 impl Policy {
     /// The embedded MOG policy.
     pub fn mog() -> Result<Policy, PolicyError> {
-        Policy::from_toml(MOG_TOML, "embedded:gates/mog.toml")
+        Policy::built_in("mog")
     }
 
     /// The embedded regression policy.
     pub fn regression() -> Result<Policy, PolicyError> {
-        Policy::from_toml(REGRESSION_TOML, "embedded:gates/regression.toml")
+        Policy::built_in("regression")
+    }
+
+    /// A built-in policy by name or alias ([`builtin::BUILT_IN`]).
+    pub fn built_in(name: &str) -> Result<Policy, PolicyError> {
+        let (text, origin) = builtin::source(name).ok_or_else(|| PolicyError::UnknownGate {
+            origin: "built-in policies".into(),
+            gate: name.into(),
+            known: builtin::names().join(", "),
+        })?;
+        Policy::from_toml(text, &origin)
     }
 
     /// Parse and validate a policy. `origin` (usually the file path) prefixes error messages.
+    /// `include = ["NAME", ...]` pulls in the gates of built-in policies first.
     pub fn from_toml(text: &str, origin: &str) -> Result<Policy, PolicyError> {
+        Policy::parse_nested(text, origin, 0)
+    }
+
+    fn parse_nested(text: &str, origin: &str, depth: usize) -> Result<Policy, PolicyError> {
         let raw: RawPolicy = toml::from_str(text).map_err(|e| {
             let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
             PolicyError::Parse {
@@ -259,6 +274,14 @@ impl Policy {
                 return Err(ctx.invalid(&spec.id, g.span().start, "duplicate gate id".into()));
             }
             gates.push(spec);
+        }
+        // Included gates follow the file's own; an id in both is an error naming the include.
+        for (name, g) in ctx.included(&raw, depth)? {
+            if gates.iter().any(|o| o.id == g.id) {
+                let why = format!("duplicate gate id `{}`", g.id);
+                return Err(ctx.include_error(&name, &why));
+            }
+            gates.push(g);
         }
         Ok(Policy {
             name: raw.name,
@@ -305,6 +328,43 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// The gates of the policies named by `include`, each with the include that brought it
+    /// (built-ins only; at most [`MAX_INCLUDE_DEPTH`] levels, so a cycle is an error, not a
+    /// hang).
+    fn included(
+        &self,
+        raw: &RawPolicy,
+        depth: usize,
+    ) -> Result<Vec<(String, GateSpec)>, PolicyError> {
+        let mut gates = Vec::new();
+        for name in &raw.include {
+            if depth >= MAX_INCLUDE_DEPTH {
+                let why = format!("more than {MAX_INCLUDE_DEPTH} levels (a cycle?)");
+                return Err(self.include_error(name, &why));
+            }
+            let (text, origin) = builtin::source(name).ok_or_else(|| {
+                let why = format!("not a built-in policy ({})", builtin::names().join(", "));
+                self.include_error(name, &why)
+            })?;
+            for g in Policy::parse_nested(text, &origin, depth + 1)?.gates {
+                gates.push((name.clone(), g));
+            }
+        }
+        Ok(gates)
+    }
+
+    /// An error about `include = [.. name ..]`, at the line that names it.
+    fn include_error(&self, name: &str, why: &str) -> PolicyError {
+        let at = self.text.find(&format!("\"{name}\"")).unwrap_or(0);
+        let (line, column) = line_col(self.text, at);
+        PolicyError::Parse {
+            origin: self.origin.into(),
+            line,
+            column,
+            message: format!("include `{name}`: {why}"),
+        }
+    }
+
     fn invalid(&self, gate: &str, offset: usize, message: String) -> PolicyError {
         PolicyError::Invalid {
             origin: self.origin.into(),

@@ -117,6 +117,8 @@ pub(crate) struct RawPolicy {
     pub description: String,
     #[serde(default)]
     pub params: Vec<String>,
+    #[serde(default)]
+    pub include: Vec<String>,
     #[serde(default, rename = "gate")]
     pub gates: Vec<Spanned<RawGate>>,
 }
