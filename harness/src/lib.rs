@@ -5,7 +5,7 @@
 //! ```text
 //! env / flags / --matrix file --spec--> Matrix --expand--> Vec<Cell> x Vec<Build>
 //! (Cell, Build, round) --runner (one child process each)--> RoundRecord
-//! RoundRecords --stats::Summary--> CellRecord --store--> RunFile / Baseline (versioned JSON)
+//! RoundRecords --stats::SummaryRecord--> CellRecord --store--> RunFile / Baseline (versioned JSON)
 //! ```
 //!
 //! * [`spec`]: the pure data model of what to measure (knobs, matrix, cell ids, builds).

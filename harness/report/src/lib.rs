@@ -27,7 +27,7 @@
 //! use std::collections::{BTreeMap, BTreeSet};
 //! use ron_bench_report::analysis::{evaluate, AnalysisConfig, MetricKind, Series};
 //! use ron_bench_report::export::{Exporter, JsonExporter, MarkdownExporter};
-//! use ron_bench_report::policy::Policy;
+//! use ron_bench_report::policy::{Policy, Vocabulary};
 //! use ron_bench_report::report::{Meta, Report};
 //!
 //! // One run, rounds interleaved A B A B: the reference build and the bus_edge_notify build.
@@ -47,7 +47,8 @@
 //!     series(&["bus_edge_notify"], vec![9.4e6, 9.5e6, 9.3e6, 9.45e6, 9.35e6, 9.42e6, 9.38e6, 9.41e6]),
 //! ];
 //!
-//! let policy = Policy::mog()?.only(&["A1-subs4-cap64"])?; // or Policy::from_toml(text, path)
+//! // ron-bench hands in its scenario, contender, feature and param names; empty = unchecked.
+//! let policy = Policy::mog(&Vocabulary::default())?.only(&["A1-subs4-cap64"])?;
 //! let plan = policy.plan(&[], &run);                     // base series go first for baselines
 //! let cfg = AnalysisConfig { seed: 7, ..AnalysisConfig::default() };
 //! let eval = evaluate(&plan.cells, &plan.checks, &cfg);

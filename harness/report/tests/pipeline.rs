@@ -15,7 +15,7 @@ use ron_bench_report::report::{CounterSanity, Decision, Meta, Report, WakeMetric
 
 fn build_report() -> Report {
     let run = common::sample_run();
-    let policy = Policy::mog()
+    let policy = Policy::mog(&common::vocab())
         .unwrap()
         .only(&[
             "A1-subs4-cap64",

@@ -1,5 +1,7 @@
 //! Policy parsing, validation errors (with lines) and planning.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use ron_bench_report::analysis::{evaluate, AnalysisConfig, MetricKind, Series, Verdict};
@@ -32,7 +34,7 @@ fn series(
 
 #[test]
 fn shipped_policies_parse() {
-    let mog = Policy::mog().unwrap();
+    let mog = Policy::mog(&common::vocab()).unwrap();
     let ids: Vec<&str> = mog.gates.iter().map(|g| g.id.as_str()).collect();
     for want in [
         "A1-subs4-cap64",
@@ -57,7 +59,7 @@ fn shipped_policies_parse() {
     }
     let a1 = &mog.gates[0];
     assert_eq!((a1.threshold_pct, a1.line), (10.0, 15));
-    let reg = Policy::regression().unwrap();
+    let reg = Policy::regression(&common::vocab()).unwrap();
     let thr: Vec<(&str, f64)> = reg
         .gates
         .iter()
@@ -91,7 +93,7 @@ reference = { contender = "ron-bus" }
 "#;
 
 fn err_line(text: &str) -> (usize, String) {
-    match Policy::from_toml(text, "p.toml").unwrap_err() {
+    match Policy::from_toml(text, "p.toml", &common::vocab()).unwrap_err() {
         e @ PolicyError::Parse { line, .. } => (line, e.to_string()),
         e @ PolicyError::Invalid { line, .. } => (line, e.to_string()),
         e => panic!("unexpected {e}"),
@@ -100,7 +102,7 @@ fn err_line(text: &str) -> (usize, String) {
 
 #[test]
 fn unknown_key_metric_and_selector_name_the_line() {
-    Policy::from_toml(GOOD, "p.toml").unwrap();
+    Policy::from_toml(GOOD, "p.toml", &common::vocab()).unwrap();
     let (line, msg) =
         err_line(&GOOD.replace("threshold_pct = 10.0", "threshold_pct = 10.0\ntreshold = 3"));
     assert_eq!(line, 9, "{msg}");
@@ -153,7 +155,7 @@ fn extra_params_extend_selectors_and_only_filters() {
     let text = GOOD
         .replace("name = \"t\"", "name = \"t\"\nparams = [\"topics\"]")
         .replace("fanout = [4]", "topics_min = 2");
-    let p = Policy::from_toml(&text, "p.toml").unwrap();
+    let p = Policy::from_toml(&text, "p.toml", &common::vocab()).unwrap();
     assert!(p.only(&["g"]).is_ok());
     assert!(matches!(
         p.only(&["nope"]),
@@ -163,7 +165,7 @@ fn extra_params_extend_selectors_and_only_filters() {
 
 #[test]
 fn plan_pairs_flag_on_with_flag_off_and_keeps_other_features() {
-    let p = Policy::from_toml(GOOD, "p.toml").unwrap();
+    let p = Policy::from_toml(GOOD, "p.toml", &common::vocab()).unwrap();
     let d = MetricKind::DeliveriesPerSec;
     let fan4 = [("burst", "256"), ("fanout", "4"), ("cap", "64")];
     let new = vec![
@@ -233,7 +235,10 @@ fn plan_pairs_flag_on_with_flag_off_and_keeps_other_features() {
 
 #[test]
 fn claim_uses_best_other_contender_and_cross_param_selector() {
-    let mog = Policy::mog().unwrap().only(&["CLAIM-2x"]).unwrap();
+    let mog = Policy::mog(&common::vocab())
+        .unwrap()
+        .only(&["CLAIM-2x"])
+        .unwrap();
     let d = MetricKind::DeliveriesPerSec;
     let mk = |c: &str, cap: &str, v: f64| {
         let mut s = series(
@@ -268,7 +273,7 @@ fn claim_uses_best_other_contender_and_cross_param_selector() {
 
 #[test]
 fn unmatched_gate_and_missing_baseline_are_missing() {
-    let reg = Policy::regression()
+    let reg = Policy::regression(&common::vocab())
         .unwrap()
         .only(&["latency-p95"])
         .unwrap();
@@ -306,7 +311,7 @@ fn unmatched_gate_and_missing_baseline_are_missing() {
     );
     assert_eq!(strict.outcome.exit_code, 1);
 
-    let none = Policy::mog()
+    let none = Policy::mog(&common::vocab())
         .unwrap()
         .only(&["B2-mixed-topic"])
         .unwrap()
@@ -318,9 +323,9 @@ fn unmatched_gate_and_missing_baseline_are_missing() {
 #[test]
 fn include_pulls_in_built_in_gates_once_and_names_bad_includes() {
     // The seed's perf gates are written once (perf_gate.toml) and included by the others.
-    let strict = Policy::built_in("perf_gate_strict").unwrap();
-    let mog = Policy::mog().unwrap();
-    let pg = Policy::built_in("perf_gate").unwrap();
+    let strict = Policy::built_in("perf_gate_strict", &common::vocab()).unwrap();
+    let mog = Policy::mog(&common::vocab()).unwrap();
+    let pg = Policy::built_in("perf_gate", &common::vocab()).unwrap();
     for g in &pg.gates {
         for other in [&strict, &mog] {
             let same = other.gates.iter().find(|o| o.id == g.id).expect("included");
@@ -333,7 +338,7 @@ fn include_pulls_in_built_in_gates_once_and_names_bad_includes() {
         &GOOD[..GOOD.find("[[gate]]").unwrap()],
         &GOOD[GOOD.find("[[gate]]").unwrap()..]
     );
-    let p = Policy::from_toml(&text, "p.toml").unwrap();
+    let p = Policy::from_toml(&text, "p.toml", &common::vocab()).unwrap();
     assert!(p.gates.iter().any(|g| g.id == "PG-one-sub"));
     assert_eq!(p.gates[0].id, "g");
 

@@ -27,7 +27,7 @@ fn main() {
     let mut workload = match CellWorkload::new(req.clone()) {
         Ok(w) => w,
         Err(reason) => {
-            emit(&Line::Skip { reason });
+            emit(&Line::Skip { reason: reason.0 });
             return;
         }
     };

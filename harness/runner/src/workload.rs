@@ -25,6 +25,11 @@ pub trait Workload {
     fn run(&mut self, units: u64) -> Measured;
 }
 
+/// Why a build cannot run a cell: printed as the runner's `skip` line (a note, not an error).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SkipReason(pub String);
+
 /// The real workload of one cell.
 #[derive(Debug, Clone)]
 pub struct CellWorkload {
@@ -33,40 +38,42 @@ pub struct CellWorkload {
 
 impl CellWorkload {
     /// `Err(reason)` when this build cannot run the scenario (a skip, not an error).
-    pub fn new(req: Request) -> Result<CellWorkload, String> {
-        req.scenario.workload_available().map_err(str::to_string)?;
+    pub fn new(req: Request) -> Result<CellWorkload, SkipReason> {
+        req.scenario
+            .workload_available()
+            .map_err(|r| SkipReason(r.to_string()))?;
         if let Some(f) = req.scenario.required_feature() {
             if !crate::protocol::compiled_features().iter().any(|c| c == f) {
-                return Err(format!(
+                return Err(SkipReason(format!(
                     "scenario `{}` needs runner feature `{f}`, which this build lacks",
                     req.scenario
-                ));
+                )));
             }
         }
         if req.scenario == Scenario::MetricsHot && req.contender != ContenderId::RonBus {
-            return Err(format!(
+            return Err(SkipReason(format!(
                 "scenario `metrics_hot` measures ron-metrics' hot path; contender `{}` has none (ron-bus only)",
                 req.contender
-            ));
+            )));
         }
         if req.scenario == Scenario::SteadyBatch && !req.contender.lossy() && req.params.fanout > 0
         {
-            return Err(format!(
+            return Err(SkipReason(format!(
                 "scenario `steady_batch` has idle subscribers: `{}` would block on a full queue (lossy contenders only, or fanout 0)",
                 req.contender
-            ));
+            )));
         }
         if req.scenario == Scenario::LagRecover && !req.contender.lossy() {
-            return Err(format!(
+            return Err(SkipReason(format!(
                 "scenario `lag_recover` measures the lag path: `{}` is not lossy (a full queue drops at the sender, no receiver ever lags)",
                 req.contender
-            ));
+            )));
         }
         if req.params.payload != DEFAULT_PAYLOAD && req.contender != ContenderId::RonBus {
-            return Err(format!(
+            return Err(SkipReason(format!(
                 "payload {} B: the payload sweep is ron-bus only (`{}` carries the default message)",
                 req.params.payload, req.contender
-            ));
+            )));
         }
         if req.contender == ContenderId::Throttled {
             ron_comparables::adapters::set_throttle_spins(req.params.throttle_spins);

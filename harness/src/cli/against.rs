@@ -84,9 +84,7 @@ impl RevisionGate {
         let mock = env("RON_BENCH_MOCK").is_some_and(|v| v == "1");
         let counts_off = counts_off(mock);
         if instructions && counts_off.is_some() {
-            if let Err(e) = crate::runner::process::find_valgrind() {
-                bail!(e);
-            }
+            crate::runner::process::find_valgrind()?;
         }
         if counts_off.is_some() && env(REQUIRE_VALGRIND).is_some_and(|v| v == "1") {
             bail!(

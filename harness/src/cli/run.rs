@@ -300,9 +300,7 @@ fn executor(
         return Ok((Box::new(exec), records));
     }
     let valgrind = match plan.matrix.measure {
-        crate::spec::Measure::Instructions => {
-            Some(crate::runner::process::find_valgrind().map_err(anyhow::Error::msg)?)
-        }
+        crate::spec::Measure::Instructions => Some(crate::runner::process::find_valgrind()?),
         crate::spec::Measure::Time => None,
     };
     let needed: BTreeSet<usize> = plan.builds_needed().into_iter().collect();

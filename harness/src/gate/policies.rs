@@ -6,6 +6,29 @@ use ron_bench_report::policy::Policy;
 use std::path::PathBuf;
 
 pub use ron_bench_report::policy::builtin::{names, BUILT_IN};
+use ron_bench_report::policy::Vocabulary;
+
+/// The names policies are checked against: the runner's scenarios, every contender (with
+/// the calibration-only `throttled`), the runner's features and the knob table's params.
+/// Handed to the report crate, which keeps no copy of them.
+pub fn vocabulary() -> Vocabulary {
+    use crate::spec::Param;
+    use crate::{ContenderId, Scenario};
+    Vocabulary {
+        scenarios: Scenario::ALL.iter().map(|s| s.name().into()).collect(),
+        contenders: ContenderId::ALL
+            .iter()
+            .chain([&ContenderId::Throttled])
+            .map(|c| c.name().into())
+            .collect(),
+        features: crate::spec::features::known(),
+        params: Param::ALL
+            .into_iter()
+            .filter(|p| *p != Param::ThrottleSpins)
+            .map(|p| p.name().into())
+            .collect(),
+    }
+}
 
 /// Which policy a command uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +62,7 @@ impl PolicyChoice {
     /// Loads and validates the policy (errors name the file and line).
     pub fn load(&self) -> anyhow::Result<Policy> {
         Ok(match self {
-            PolicyChoice::BuiltIn(name) => Policy::built_in(name)?,
+            PolicyChoice::BuiltIn(name) => Policy::built_in(name, &vocabulary())?,
             PolicyChoice::File(p) => {
                 let text = std::fs::read_to_string(p).map_err(|e| {
                     anyhow::anyhow!(
@@ -48,7 +71,7 @@ impl PolicyChoice {
                         names().join(", ")
                     )
                 })?;
-                Policy::from_toml(&text, &p.display().to_string())?
+                Policy::from_toml(&text, &p.display().to_string(), &vocabulary())?
             }
         })
     }
@@ -66,6 +89,13 @@ mod tests {
             let policy = p.load().unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(!policy.gates.is_empty(), "{name} has no gates");
         }
+        // Names outside the vocabulary are refused (the report crate checks what it is handed).
+        let text = "name = \"x\"\n[[gate]]\nid = \"g\"\ndescription = \"d\"\nkind = \"regression\"\nmetric = \"publishes_per_sec\"\nthreshold_pct = 5.0\nscenarios = [\"warp\"]\nagainst = \"baseline\"\n";
+        let e = Policy::from_toml(text, "x.toml", &vocabulary()).unwrap_err();
+        assert!(
+            e.to_string().contains("x.toml:8") && e.to_string().contains("warp"),
+            "{e}"
+        );
         assert_eq!(
             PolicyChoice::parse("quick"),
             PolicyChoice::BuiltIn("features")

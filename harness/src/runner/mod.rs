@@ -14,7 +14,7 @@ pub mod progress;
 pub mod revision;
 
 use crate::spec::{interleave, Build, Cell, JobKey, Matrix, Measure, Sampling};
-use crate::stats::{median, Summary};
+use crate::stats::{median, SummaryRecord};
 use crate::store::{CellRecord, CellSummary, LatencySummary, RoundRecord, RunValues, SkippedCell};
 use progress::Progress;
 use ron_bench_runner::{Done, Hello, Request, SampleLine};
@@ -461,11 +461,12 @@ pub fn equalize_on_cpu(run: &mut crate::store::RunFile) {
 
 /// Summaries over the rounds of one cell.
 pub fn summarize(rounds: &[RoundRecord]) -> CellSummary {
-    let of =
-        |f: &dyn Fn(&RoundRecord) -> f64| Summary::of(&rounds.iter().map(f).collect::<Vec<_>>());
+    let of = |f: &dyn Fn(&RoundRecord) -> f64| {
+        SummaryRecord::of(&rounds.iter().map(f).collect::<Vec<_>>())
+    };
     let lats: Vec<LatencyNs> = rounds.iter().filter_map(|r| r.values.latency_ns).collect();
     let lat = |f: fn(&LatencyNs) -> u64| {
-        Summary::of(&lats.iter().map(|l| f(l) as f64).collect::<Vec<_>>())
+        SummaryRecord::of(&lats.iter().map(|l| f(l) as f64).collect::<Vec<_>>())
     };
     CellSummary {
         publishes_per_sec: of(&|r| r.values.publishes_per_sec),

@@ -42,23 +42,14 @@ pub fn aslr_off_works() -> bool {
 }
 
 /// Finds `valgrind` on PATH; the error names the package to install.
-pub fn find_valgrind() -> Result<PathBuf, String> {
+pub fn find_valgrind() -> Result<PathBuf, NoValgrind> {
     let ok = Command::new("valgrind")
         .arg("--version")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    if ok {
-        Ok(PathBuf::from("valgrind"))
-    } else {
-        Err(
-            "--measure instructions needs valgrind (callgrind), which is not on PATH: install \
-             the `valgrind` package (Debian/Ubuntu: apt-get install valgrind; Fedora: dnf \
-             install valgrind; macOS: not supported, use Linux)"
-                .into(),
-        )
-    }
+    ok.then(|| PathBuf::from("valgrind")).ok_or(NoValgrind)
 }
 
 /// The `totals:` (or `summary:`) count of a callgrind output file: instructions (Ir).
@@ -180,7 +171,8 @@ impl Executor for ProcessExecutor {
             build: job.build.label.clone(),
             message,
         };
-        let mut outcome = parse_output(&String::from_utf8_lossy(&out.stdout)).map_err(protocol)?;
+        let mut outcome = parse_output(&String::from_utf8_lossy(&out.stdout))
+            .map_err(|e| protocol(e.to_string()))?;
         if let (Some(f), Outcome::Ran(run)) = (&cg_file, &mut outcome) {
             let text = std::fs::read_to_string(f)
                 .map_err(|e| protocol(format!("no callgrind output at {}: {e}", f.display())))?;
@@ -207,8 +199,44 @@ impl Executor for ProcessExecutor {
     }
 }
 
+/// Runner stdout that does not follow the protocol.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OutputError {
+    /// A line that is not a protocol line.
+    #[error("line {line}: {reason}: {text}")]
+    BadLine {
+        /// 1-based line number.
+        line: usize,
+        /// What serde said.
+        reason: String,
+        /// The line, truncated.
+        text: String,
+    },
+    /// A `hello` of another protocol.
+    #[error("protocol {0:?}, expected {PROTOCOL:?}")]
+    Protocol(String),
+    /// No `hello` line.
+    #[error("no `hello` line")]
+    NoHello,
+    /// No `done` line.
+    #[error("no `done` line (did the runner crash?)")]
+    NoDone,
+    /// `hello` and `done` but no sample.
+    #[error("no samples")]
+    NoSamples,
+}
+
+/// `valgrind` is not on PATH.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "--measure instructions needs valgrind (callgrind), which is not on PATH: install the \
+     `valgrind` package (Debian/Ubuntu: apt-get install valgrind; Fedora: dnf install \
+     valgrind; macOS: not supported, use Linux)"
+)]
+pub struct NoValgrind;
+
 /// Parses a runner's stdout: `skip`, or `hello`, `sample`..., `done`.
-pub fn parse_output(stdout: &str) -> Result<Outcome, String> {
+pub fn parse_output(stdout: &str) -> Result<Outcome, OutputError> {
     let mut hello = None;
     let mut samples = Vec::new();
     let mut done = None;
@@ -217,16 +245,17 @@ pub fn parse_output(stdout: &str) -> Result<Outcome, String> {
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
     {
-        let line: Line = serde_json::from_str(text)
-            .map_err(|e| format!("line {}: {e}: {}", n + 1, truncate(text, 120)))?;
+        let line: Line = serde_json::from_str(text).map_err(|e| OutputError::BadLine {
+            line: n + 1,
+            reason: e.to_string(),
+            text: truncate(text, 120),
+        })?;
         match line {
             Line::Skip { reason } => return Ok(Outcome::Skipped(reason)),
             Line::Hello(h) if h.protocol == PROTOCOL || h.protocol == PROTOCOL_V1 => {
                 hello = Some(h)
             }
-            Line::Hello(h) => {
-                return Err(format!("protocol {:?}, expected {PROTOCOL:?}", h.protocol))
-            }
+            Line::Hello(h) => return Err(OutputError::Protocol(h.protocol)),
             Line::Sample(s) => samples.push(s),
             Line::Done(d) => done = Some(d),
         }
@@ -238,9 +267,9 @@ pub fn parse_output(stdout: &str) -> Result<Outcome, String> {
             done,
             instructions: None,
         })),
-        (None, _) => Err("no `hello` line".into()),
-        (_, None) => Err("no `done` line (did the runner crash?)".into()),
-        _ => Err("no samples".into()),
+        (None, _) => Err(OutputError::NoHello),
+        (_, None) => Err(OutputError::NoDone),
+        _ => Err(OutputError::NoSamples),
     }
 }
 
@@ -371,11 +400,16 @@ mod tests {
         );
         assert!(parse_output(&format!("{HELLO}\n{SAMPLE}\n"))
             .unwrap_err()
+            .to_string()
             .contains("done"));
-        assert!(parse_output("garbage").unwrap_err().contains("line 1"));
+        assert!(parse_output("garbage")
+            .unwrap_err()
+            .to_string()
+            .contains("line 1"));
         let old = HELLO.replace("runner/v1", "runner/v0");
         assert!(parse_output(&format!("{old}\n{SAMPLE}\n{DONE}"))
             .unwrap_err()
+            .to_string()
             .contains("v0"));
     }
 }

@@ -139,13 +139,3 @@ fn quick_estimate_fits_the_budget_for_the_default_matrix() {
     let total_ms = per_run * 20 * u64::from(Sampling::QUICK.rounds);
     assert!(total_ms < 120_000, "{total_ms} ms");
 }
-
-#[test]
-fn policy_params_are_the_knob_table_params() {
-    let ours: Vec<&str> = Param::ALL
-        .into_iter()
-        .filter(|p| *p != Param::ThrottleSpins)
-        .map(Param::name)
-        .collect();
-    assert_eq!(ours, ron_bench_report::policy::KNOWN_PARAMS);
-}

@@ -36,7 +36,7 @@ pub use io::{check_writable_dir, load_baseline, load_run, write_json_atomic, Sto
 
 use crate::spec::knobs::KnobSetting;
 use crate::spec::{Build, CellParams, Matrix};
-use crate::stats::Summary;
+use crate::stats::SummaryRecord;
 use crate::{ContenderId, Scenario};
 use ron_bench_runner::protocol::{Counters, SampleLine};
 use ron_comparables::workloads::LatencyNs;
@@ -109,7 +109,7 @@ pub struct CellRecord {
     pub oversubscribed: bool,
     /// One record per process run, in round order.
     pub rounds: Vec<RoundRecord>,
-    /// Summary over the rounds' run-level values.
+    /// SummaryRecord over the rounds' run-level values.
     pub summary: CellSummary,
 }
 
@@ -168,17 +168,17 @@ pub struct RunValues {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CellSummary {
     /// Of `publishes_per_sec`.
-    pub publishes_per_sec: Summary,
+    pub publishes_per_sec: SummaryRecord,
     /// Of `deliveries_per_sec`.
-    pub deliveries_per_sec: Summary,
+    pub deliveries_per_sec: SummaryRecord,
     /// Of `delivered_ratio`.
-    pub delivered_ratio: Summary,
+    pub delivered_ratio: SummaryRecord,
     /// Of `lagged`.
-    pub lagged: Summary,
+    pub lagged: SummaryRecord,
     /// Of `cpu_ns`.
-    pub cpu_ns: Summary,
+    pub cpu_ns: SummaryRecord,
     /// Of `peak_rss_bytes`.
-    pub peak_rss_bytes: Summary,
+    pub peak_rss_bytes: SummaryRecord,
     /// Of each latency percentile (latency scenario only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_ns: Option<LatencySummary>,
@@ -188,15 +188,15 @@ pub struct CellSummary {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LatencySummary {
     /// p50.
-    pub p50: Summary,
+    pub p50: SummaryRecord,
     /// p90.
-    pub p90: Summary,
+    pub p90: SummaryRecord,
     /// p95.
-    pub p95: Summary,
+    pub p95: SummaryRecord,
     /// p99.
-    pub p99: Summary,
+    pub p99: SummaryRecord,
     /// p99.9.
-    pub p999: Summary,
+    pub p999: SummaryRecord,
 }
 
 /// A cell not measured.

@@ -63,18 +63,21 @@ pub use plan::Plan;
 pub use schema::Against;
 use schema::{RawGate, RawPolicy, RawSide};
 
-/// Param names every policy may select on: the cell parameters of ron-bench's knob table
-/// (`ron_comparables::knobs::Param`; a harness test keeps the two lists equal). Their
-/// selector values must be whole numbers, checked here so a typo names its line.
-pub const KNOWN_PARAMS: [&str; 7] = [
-    "burst",
-    "fanout",
-    "cap",
-    "payload",
-    "pub_yield",
-    "rate",
-    "tls_thresh",
-];
+/// The names a policy may use, handed in by the program that measures the cells: ron-bench
+/// passes its runner's scenarios, its contenders, its runner features and its knob table's
+/// params, so this crate keeps no copy of any of them. An empty list checks nothing (for a
+/// caller without a vocabulary, such as a doctest).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Vocabulary {
+    /// Scenario names (`steady`, `burst_fanout`, ...).
+    pub scenarios: Vec<String>,
+    /// Contender names (`ron-bus`, `tokio-broadcast`, ...).
+    pub contenders: Vec<String>,
+    /// Feature names (`bus_batch`, ...).
+    pub features: Vec<String>,
+    /// Cell parameters selectors may use; their values must be whole numbers.
+    pub params: Vec<String>,
+}
 
 /// Most nested `include` levels.
 pub const MAX_INCLUDE_DEPTH: usize = 4;
@@ -225,32 +228,38 @@ pub enum Bound {
 
 impl Policy {
     /// The embedded MOG policy.
-    pub fn mog() -> Result<Policy, PolicyError> {
-        Policy::built_in("mog")
+    pub fn mog(vocab: &Vocabulary) -> Result<Policy, PolicyError> {
+        Policy::built_in("mog", vocab)
     }
 
     /// The embedded regression policy.
-    pub fn regression() -> Result<Policy, PolicyError> {
-        Policy::built_in("regression")
+    pub fn regression(vocab: &Vocabulary) -> Result<Policy, PolicyError> {
+        Policy::built_in("regression", vocab)
     }
 
     /// A built-in policy by name or alias ([`builtin::BUILT_IN`]).
-    pub fn built_in(name: &str) -> Result<Policy, PolicyError> {
+    pub fn built_in(name: &str, vocab: &Vocabulary) -> Result<Policy, PolicyError> {
         let (text, origin) = builtin::source(name).ok_or_else(|| PolicyError::UnknownGate {
             origin: "built-in policies".into(),
             gate: name.into(),
             known: builtin::names().join(", "),
         })?;
-        Policy::from_toml(text, &origin)
+        Policy::from_toml(text, &origin, vocab)
     }
 
     /// Parse and validate a policy. `origin` (usually the file path) prefixes error messages.
     /// `include = ["NAME", ...]` pulls in the gates of built-in policies first.
-    pub fn from_toml(text: &str, origin: &str) -> Result<Policy, PolicyError> {
-        Policy::parse_nested(text, origin, 0)
+    /// Names are checked against `vocab`.
+    pub fn from_toml(text: &str, origin: &str, vocab: &Vocabulary) -> Result<Policy, PolicyError> {
+        Policy::parse_nested(text, origin, vocab, 0)
     }
 
-    fn parse_nested(text: &str, origin: &str, depth: usize) -> Result<Policy, PolicyError> {
+    fn parse_nested(
+        text: &str,
+        origin: &str,
+        vocab: &Vocabulary,
+        depth: usize,
+    ) -> Result<Policy, PolicyError> {
         let raw: RawPolicy = toml::from_str(text).map_err(|e| {
             let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
             PolicyError::Parse {
@@ -260,12 +269,13 @@ impl Policy {
                 message: e.message().trim().to_string(),
             }
         })?;
-        let mut known: Vec<String> = KNOWN_PARAMS.iter().map(|s| s.to_string()).collect();
+        let mut known = vocab.params.clone();
         known.extend(raw.params.iter().cloned());
         let ctx = Ctx {
             text,
             origin,
             known: &known,
+            vocab,
         };
         let mut gates: Vec<GateSpec> = Vec::new();
         for g in &raw.gates {
@@ -325,6 +335,7 @@ struct Ctx<'a> {
     text: &'a str,
     origin: &'a str,
     known: &'a [String],
+    vocab: &'a Vocabulary,
 }
 
 impl Ctx<'_> {
@@ -346,7 +357,7 @@ impl Ctx<'_> {
                 let why = format!("not a built-in policy ({})", builtin::names().join(", "));
                 self.include_error(name, &why)
             })?;
-            for g in Policy::parse_nested(text, &origin, depth + 1)?.gates {
+            for g in Policy::parse_nested(text, &origin, self.vocab, depth + 1)?.gates {
                 gates.push((name.clone(), g));
             }
         }
@@ -420,7 +431,7 @@ impl Ctx<'_> {
             metric: raw.metric,
             threshold_pct: t,
             noise_limit_pct: raw.noise_limit_pct.as_ref().map(|n| *n.get_ref()),
-            scenarios: raw.scenarios.iter().map(|s| s.as_str().into()).collect(),
+            scenarios: self.names(id, "scenario", &self.vocab.scenarios, &raw.scenarios)?,
             select,
             against: raw.against,
             candidate,
@@ -431,14 +442,17 @@ impl Ctx<'_> {
 
     fn side(&self, id: &str, s: &Spanned<RawSide>, is_ref: bool) -> Result<SideSpec, PolicyError> {
         let raw = s.get_ref();
-        let mut contenders: Vec<String> = raw.contender.iter().map(|c| c.as_str().into()).collect();
-        if let Some(list) = &raw.contenders {
-            if !contenders.is_empty() {
+        let contenders = match (&raw.contender, &raw.contenders) {
+            (Some(_), Some(_)) => {
                 let msg = "use either `contender` or `contenders`, not both".into();
                 return Err(self.invalid(id, s.span().start, msg));
             }
-            contenders = list.iter().map(|c| c.as_str().into()).collect();
-        }
+            (Some(one), None) => std::slice::from_ref(one),
+            (None, Some(list)) => list.as_slice(),
+            (None, None) => &[],
+        };
+        let contenders = self.names(id, "contender", &self.vocab.contenders, contenders)?;
+        let features = &self.vocab.features;
         let mut best_of = Vec::new();
         for b in &raw.best_of {
             let name = b.get_ref();
@@ -446,7 +460,7 @@ impl Ctx<'_> {
                 let msg = "`best_of` is only allowed in the reference table".into();
                 return Err(self.invalid(id, b.span().start, msg));
             }
-            if name != "contender" && !self.known.contains(name) {
+            if name != "contender" && !self.vocab.params.is_empty() && !self.known.contains(name) {
                 let msg = format!(
                     "unknown best_of dimension `{name}` (use `contender` or one of: {})",
                     self.known.join(", ")
@@ -457,10 +471,41 @@ impl Ctx<'_> {
         }
         Ok(SideSpec {
             contenders,
-            features_on: raw.features.iter().map(|f| f.as_str().into()).collect(),
-            features_off: raw.features_off.iter().map(|f| f.as_str().into()).collect(),
+            features_on: self
+                .names(id, "feature", features, &raw.features)?
+                .into_iter()
+                .collect(),
+            features_off: self
+                .names(id, "feature", features, &raw.features_off)?
+                .into_iter()
+                .collect(),
             best_of,
         })
+    }
+
+    /// `given`, each checked against `known` (an unknown name is an error at its line).
+    fn names(
+        &self,
+        id: &str,
+        what: &str,
+        known: &[String],
+        given: &[Spanned<String>],
+    ) -> Result<Vec<String>, PolicyError> {
+        given
+            .iter()
+            .map(|n| {
+                if known.is_empty() || known.contains(n.get_ref()) {
+                    Ok(n.get_ref().clone())
+                } else {
+                    let msg = format!(
+                        "unknown {what} `{}` (expected one of: {})",
+                        n.get_ref(),
+                        known.join(", ")
+                    );
+                    Err(self.invalid(id, n.span().start, msg))
+                }
+            })
+            .collect()
     }
 
     fn selector(
@@ -477,7 +522,7 @@ impl Ctx<'_> {
         } else {
             (key, 0)
         };
-        if !self.known.iter().any(|k| k == param) {
+        if !self.vocab.params.is_empty() && !self.known.iter().any(|k| k == param) {
             let msg = format!(
                 "unknown selector `{key}`: `{param}` is not a known param ({}; add it to the \
                  top-level `params` list)",
@@ -500,7 +545,7 @@ impl Ctx<'_> {
                         format!("selector `{key}` needs a non-empty list of numbers or strings");
                     self.invalid(id, at, msg)
                 })?;
-            let numeric = KNOWN_PARAMS.contains(&param);
+            let numeric = self.vocab.params.iter().any(|p| p == param);
             if let Some(bad) = values.iter().find(|v| numeric && v.parse::<u64>().is_err()) {
                 let msg = format!("selector `{key}`: `{bad}` is not a whole number");
                 return Err(self.invalid(id, at, msg));
@@ -513,7 +558,11 @@ impl Ctx<'_> {
         let bound = match value.get_ref() {
             toml::Value::Integer(i) => Bound::Value(*i as f64),
             toml::Value::Float(f) => Bound::Value(*f),
-            toml::Value::String(s) if self.known.iter().any(|k| k == s) => Bound::Param(s.clone()),
+            toml::Value::String(s)
+                if self.vocab.params.is_empty() || self.known.iter().any(|k| k == s) =>
+            {
+                Bound::Param(s.clone())
+            }
             toml::Value::String(s) => {
                 let msg = format!("selector `{key}`: `{s}` is not a known param");
                 return Err(self.invalid(id, at, msg));

@@ -7,96 +7,6 @@ use toml::Spanned;
 
 use crate::analysis::{GateKind, MetricKind};
 
-/// Scenario names the harness runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum ScenarioName {
-    Steady,
-    BurstFanout,
-    Lagged,
-    Batched,
-    Edge,
-    Latency,
-    MixedTopic,
-    SteadyBatch,
-    MetricsHot,
-    Delivery,
-    LagRecover,
-}
-
-impl ScenarioName {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            ScenarioName::Steady => "steady",
-            ScenarioName::BurstFanout => "burst_fanout",
-            ScenarioName::Lagged => "lagged",
-            ScenarioName::Batched => "batched",
-            ScenarioName::Edge => "edge",
-            ScenarioName::Latency => "latency",
-            ScenarioName::MixedTopic => "mixed_topic",
-            ScenarioName::SteadyBatch => "steady_batch",
-            ScenarioName::MetricsHot => "metrics_hot",
-            ScenarioName::Delivery => "delivery",
-            ScenarioName::LagRecover => "lag_recover",
-        }
-    }
-}
-
-/// Contender names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub(crate) enum ContenderName {
-    RonBus,
-    TokioBroadcast,
-    Flume,
-    Crossbeam,
-    BusCrate,
-    /// ron-bus plus calibrated extra spins per publish (ron-bench's power check).
-    Throttled,
-}
-
-impl ContenderName {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            ContenderName::RonBus => "ron-bus",
-            ContenderName::TokioBroadcast => "tokio-broadcast",
-            ContenderName::Flume => "flume",
-            ContenderName::Crossbeam => "crossbeam",
-            ContenderName::BusCrate => "bus-crate",
-            ContenderName::Throttled => "throttled",
-        }
-    }
-}
-
-/// Cargo features of ron-bus / ron-metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum FeatureName {
-    BusEdgeNotify,
-    BusBatch,
-    BusAutotuneCap,
-    MetricsBuf,
-    BusSoa,
-    BusInterest,
-    BusCoalesce,
-    LocalDispatch,
-}
-
-impl FeatureName {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            FeatureName::BusEdgeNotify => "bus_edge_notify",
-            FeatureName::BusBatch => "bus_batch",
-            FeatureName::BusAutotuneCap => "bus_autotune_cap",
-            FeatureName::MetricsBuf => "metrics_buf",
-            FeatureName::BusSoa => "bus_soa",
-            FeatureName::BusInterest => "bus_interest",
-            FeatureName::BusCoalesce => "bus_coalesce",
-            FeatureName::LocalDispatch => "local_dispatch",
-        }
-    }
-}
-
 /// What a gate compares against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -133,7 +43,7 @@ pub(crate) struct RawGate {
     pub threshold_pct: Spanned<f64>,
     pub noise_limit_pct: Option<Spanned<f64>>,
     #[serde(default)]
-    pub scenarios: Vec<ScenarioName>,
+    pub scenarios: Vec<Spanned<String>>,
     #[serde(default)]
     pub select: BTreeMap<String, Spanned<toml::Value>>,
     pub against: Against,
@@ -144,12 +54,12 @@ pub(crate) struct RawGate {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawSide {
-    pub contender: Option<ContenderName>,
-    pub contenders: Option<Vec<ContenderName>>,
+    pub contender: Option<Spanned<String>>,
+    pub contenders: Option<Vec<Spanned<String>>>,
     #[serde(default)]
-    pub features: Vec<FeatureName>,
+    pub features: Vec<Spanned<String>>,
     #[serde(default)]
-    pub features_off: Vec<FeatureName>,
+    pub features_off: Vec<Spanned<String>>,
     #[serde(default)]
     pub best_of: Vec<Spanned<String>>,
 }

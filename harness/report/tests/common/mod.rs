@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use ron_bench_report::analysis::{AnalysisConfig, CompareConfig, MetricKind, Series};
+use ron_bench_report::policy::Vocabulary;
 
 /// Lognormal values with median `median` and sigma `cv` (~CV for small cv).
 pub fn lognormal(rng: &mut ChaCha8Rng, median: f64, cv: f64, n: usize) -> Vec<f64> {
@@ -157,4 +158,51 @@ pub fn sample_run() -> Vec<Series> {
         lognormal(&mut rng, 3000.0, 0.02, rounds),
     ));
     out
+}
+
+/// The names the policy tests use, as ron-bench hands them in.
+pub fn vocab() -> Vocabulary {
+    let v = |names: &[&str]| names.iter().map(|s| s.to_string()).collect();
+    Vocabulary {
+        scenarios: v(&[
+            "steady",
+            "burst_fanout",
+            "lagged",
+            "batched",
+            "edge",
+            "latency",
+            "mixed_topic",
+            "steady_batch",
+            "metrics_hot",
+            "delivery",
+            "lag_recover",
+        ]),
+        contenders: v(&[
+            "ron-bus",
+            "tokio-broadcast",
+            "flume",
+            "crossbeam",
+            "bus-crate",
+            "throttled",
+        ]),
+        features: v(&[
+            "bus_edge_notify",
+            "bus_batch",
+            "bus_autotune_cap",
+            "metrics_buf",
+            "bus_soa",
+            "bus_interest",
+            "bus_coalesce",
+            "local_dispatch",
+        ]),
+        params: v(&[
+            "burst",
+            "fanout",
+            "cap",
+            "payload",
+            "pub_yield",
+            "rate",
+            "tls_thresh",
+        ]),
+    }
 }
