@@ -33,7 +33,7 @@ use crate::store::Machine;
 use ron_bench_report::analysis::{DetectionPoint, FalseAlarmRate};
 use serde::{Deserialize, Serialize};
 
-/// Schema of the calibration side file (`baselines/calibration.json`).
+/// Schema of the calibration side file (`baselines/calibration/last.json`).
 pub const CALIBRATION_SCHEMA: &str = "ron-bench/calibration/v1";
 
 /// Spin calibration of one cell.

@@ -5,16 +5,12 @@
 #![forbid(unsafe_code)]
 
 use clap::Parser;
-use ron_harness::cli::{self, Args, EXIT_ERROR};
+use ron_harness::cli::{self, Args};
+use ron_harness::term;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match cli::dispatch(args) {
-        Ok(outcome) => outcome.exit_code(),
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(EXIT_ERROR)
-        }
-    }
+    // Prints never panic; a closed or full stdout/stderr is folded into the exit code.
+    term::exit_code(cli::dispatch(args))
 }

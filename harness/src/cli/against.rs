@@ -419,9 +419,7 @@ fn evaluate(
 fn save_run(ws: &Path, run: &RunFile) {
     let dir = ws.join("reports").join("runs");
     if std::fs::create_dir_all(&dir).is_ok() {
-        let stamp = run.created_utc.replace([':', '-'], "");
-        let path = dir.join(format!("gate-{stamp}.json"));
-        if crate::store::write_json_atomic(&path, run).is_ok() {
+        if let Ok(path) = crate::store::write_unique_json(&dir, "gate", run) {
             eprintln!("run file: {} ({})", path.display(), describe_machine(run));
         }
     }

@@ -1,7 +1,7 @@
 //! The CLI: [`args`] (clap, raw) -> [`config`] (validated) -> commands; exit codes.
 //!
-//! Exit codes: 0 success, 1 a failed gate (`gate` only; `compare`, `notes` and `chart` present
-//! verdicts and exit 0, like critcmp), 2 usage, data or tool error (bad knob, unknown name,
+//! Exit codes: 0 success, 1 a failed gate (`gate`, and `compare`, whose output states it;
+//! `notes` and `chart` present verdicts and exit 0, like critcmp), 2 usage, data or tool error (bad knob, unknown name,
 //! missing/corrupt file, bad policy, failed build, Ctrl-C, cross-machine baseline with
 //! `--require-same-machine`).
 
@@ -34,6 +34,15 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The outcome the verdicts call for (their `exit_code`: 0 pass, 1 a gate failed).
+    pub fn of_verdicts(o: &ron_bench_report::analysis::Outcome) -> Outcome {
+        if o.passed && o.exit_code == 0 {
+            Outcome::Success
+        } else {
+            Outcome::GateFailed
+        }
+    }
+
     /// The process exit code.
     pub fn exit_code(self) -> ExitCode {
         match self {
