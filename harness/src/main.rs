@@ -10,7 +10,10 @@ use ron_harness::term;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args = Args::parse();
     // Prints never panic; a closed or full stdout/stderr is folded into the exit code.
+    if let Err(e) = cli::preflight(&ron_comparables::knobs::process_env) {
+        return term::exit_code(Err(e));
+    }
+    let args = Args::parse();
     term::exit_code(cli::dispatch(args))
 }

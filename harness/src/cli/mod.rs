@@ -55,10 +55,37 @@ impl Outcome {
 /// Exit code of a usage, data or tool error.
 pub const EXIT_ERROR: u8 = 2;
 
+/// Checks the environment before the arguments are parsed, so a bad variable is named
+/// itself (clap would blame the flag an empty `RON_BASELINE_DIR` stands in for).
+pub fn preflight(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+    if env("RON_BASELINE_DIR").is_some_and(|v| v.is_empty()) {
+        anyhow::bail!(
+            "RON_BASELINE_DIR is set but empty: unset it or set it to a baseline directory"
+        );
+    }
+    Ok(())
+}
+
+/// A `RON_BENCH_WORKSPACE` that is not an existing directory is a typo, not a place to
+/// create: refuse it instead of scattering `reports/` and `baselines/` there.
+fn check_workspace(
+    env: &dyn Fn(&str) -> Option<String>,
+    ws: &std::path::Path,
+) -> anyhow::Result<()> {
+    if env("RON_BENCH_WORKSPACE").is_some() && !ws.is_dir() {
+        anyhow::bail!(
+            "RON_BENCH_WORKSPACE={} is not an existing directory",
+            ws.display()
+        );
+    }
+    Ok(())
+}
+
 /// Runs the parsed command.
 pub fn dispatch(args: Args) -> anyhow::Result<Outcome> {
     let env = ron_comparables::knobs::process_env;
     let workspace = config::workspace_root(&env);
+    check_workspace(&env, &workspace)?;
     match args.command {
         Command::Run(a) => run::run(&a, &env, &workspace),
         Command::Baseline(b) => baseline::baseline(b, &workspace),

@@ -118,11 +118,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 /// recorded by [`crate::term`] and decides the exit code.
 pub fn emit(bytes: &[u8], out: Option<&Path>) -> anyhow::Result<()> {
     match out {
-        Some(p) if p.as_os_str() != "-" => {
+        Some(p) => {
             write_atomic(p, bytes)?;
-            eprintln!("wrote {}", p.display());
+            if crate::store::write::stream_of(p).is_none() {
+                eprintln!("wrote {}", p.display());
+            }
         }
-        _ => crate::term::Stream::Stdout.write_bytes(bytes),
+        None => crate::term::Stream::Stdout.write_bytes(bytes),
     }
     Ok(())
 }

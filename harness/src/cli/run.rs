@@ -198,7 +198,7 @@ fn prepare_output(out: &OutTarget) -> anyhow::Result<Option<PathBuf>> {
     match out {
         OutTarget::Explicit(path) => {
             // `-`, /dev/stdout, a FIFO or a device is written in place: no directory to check.
-            let special = path.as_os_str() == "-"
+            let special = crate::store::write::stream_of(path).is_some()
                 || std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir());
             if special {
                 return Ok(Some(path.clone()));
@@ -214,15 +214,13 @@ fn prepare_output(out: &OutTarget) -> anyhow::Result<Option<PathBuf>> {
                     path.display()
                 );
             }
-            check_writable_dir(dir)
-                .with_context(|| format!("output directory {} is not writable", dir.display()))?;
+            check_writable_dir(dir).context("--out")?;
             Ok(Some(path.clone()))
         }
         OutTarget::Default(dir) => {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create output directory {}", dir.display()))?;
-            check_writable_dir(dir)
-                .with_context(|| format!("output directory {} is not writable", dir.display()))?;
+            check_writable_dir(dir).context("--out")?;
             Ok(None)
         }
     }

@@ -181,17 +181,5 @@ fn to_json<T: Serialize>(path: &Path, value: &T) -> Result<Vec<u8>, StoreError> 
 
 /// Fails unless a file could be created in `dir` (checked before a long run starts).
 pub fn check_writable_dir(dir: &Path) -> Result<(), StoreError> {
-    let probe = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
-    tempfile::Builder::new()
-        .prefix(".ron-bench-probe-")
-        .tempfile_in(probe)
-        .map(drop)
-        .map_err(|source| StoreError::Write {
-            path: dir.into(),
-            source,
-        })
+    Ok(super::write::check_writable_dir(dir)?)
 }

@@ -50,6 +50,14 @@ pub enum WriteError {
         /// The file.
         path: PathBuf,
     },
+    /// No file can be created in a directory.
+    #[error("cannot create files in directory {dir}: {source}")]
+    DirNotWritable {
+        /// The directory.
+        dir: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
     /// [`write_new`] found the file already there.
     #[error("{path} already exists")]
     Exists {
@@ -62,8 +70,21 @@ impl WriteError {
     fn io(path: &Path) -> impl FnOnce(io::Error) -> WriteError + '_ {
         move |source| WriteError::Io {
             path: path.into(),
-            source,
+            source: scrub(source),
         }
+    }
+}
+
+/// tempfile appends ` at path "<dir>/.ron-bench-XXXX.tmp"` to its errors: a name the user
+/// never gave and that no longer exists. Keep the kind and the OS message only.
+fn scrub(e: io::Error) -> io::Error {
+    if e.get_ref().is_none() {
+        return e;
+    }
+    let msg = e.to_string();
+    match msg.split_once(" at path ") {
+        Some((head, _)) => io::Error::new(e.kind(), head.to_string()),
+        None => e,
     }
 }
 
@@ -144,12 +165,8 @@ fn create_exclusive(path: &Path, target: &Path, bytes: &[u8]) -> Result<(), Writ
 /// Decides where `path` goes: a terminal stream, in place, or an atomic replace of the
 /// symlink-resolved target.
 fn dest(path: &Path) -> Result<Dest, WriteError> {
-    let shown = path.as_os_str();
-    if shown == "-" || shown == "/dev/stdout" {
-        return Ok(Dest::Stream(crate::term::Stream::Stdout));
-    }
-    if shown == "/dev/stderr" {
-        return Ok(Dest::Stream(crate::term::Stream::Stderr));
+    if let Some(s) = stream_of(path) {
+        return Ok(Dest::Stream(s));
     }
     if let Ok(m) = fs::metadata(path) {
         if m.is_dir() {
@@ -161,6 +178,18 @@ fn dest(path: &Path) -> Result<Dest, WriteError> {
         }
     }
     resolve_links(path).map(Dest::Replace)
+}
+
+/// The terminal stream `path` names: `-` and `/dev/stdout` stdout, `/dev/stderr` stderr.
+pub fn stream_of(path: &Path) -> Option<crate::term::Stream> {
+    let p = path.as_os_str();
+    if p == "-" || p == "/dev/stdout" {
+        Some(crate::term::Stream::Stdout)
+    } else if p == "/dev/stderr" {
+        Some(crate::term::Stream::Stderr)
+    } else {
+        None
+    }
 }
 
 /// Follows symlinks (also dangling ones, whose target will be created) to the final path.
@@ -214,6 +243,24 @@ fn temp_with(target: &Path, bytes: &[u8]) -> io::Result<tempfile::NamedTempFile>
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     Ok(tmp)
+}
+
+/// Fails unless a file can be created in `dir` (a probe temp file, removed at once).
+pub fn check_writable_dir(dir: &Path) -> Result<(), WriteError> {
+    let probe = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    tempfile::Builder::new()
+        .prefix(TMP_PREFIX)
+        .suffix(TMP_SUFFIX)
+        .tempfile_in(probe)
+        .map(drop)
+        .map_err(|e| WriteError::DirNotWritable {
+            dir: dir.into(),
+            source: scrub(e),
+        })
 }
 
 /// Makes a rename durable (best effort: some file systems cannot sync a directory).
