@@ -586,9 +586,7 @@ fn store(c: &Calibration, args: &CalibrateArgs, ws: &Path) -> anyhow::Result<()>
     crate::store::write_json_atomic(&side, c)?;
     println!("stored {}", side.display());
     if let Some(name) = &args.baseline {
-        let mut b = dir
-            .load(name)
-            .with_context(|| format!("--baseline {name}"))?;
+        let mut b = dir.load(name).context("--baseline")?;
         b.calibration = Some(c.clone());
         // Back into the file that was read, whatever the baseline's internal name says.
         let path = dir.replace(name, &b)?;
