@@ -14,6 +14,9 @@ fn main() -> ExitCode {
     if let Err(e) = cli::preflight(&ron_comparables::knobs::process_env) {
         return term::exit_code(Err(e));
     }
-    let args = Args::parse();
-    term::exit_code(cli::dispatch(args))
+    match Args::try_parse() {
+        Ok(args) => term::exit_code(cli::dispatch(args)),
+        // Help, version and usage errors through the same non-panicking streams.
+        Err(e) => term::clap_exit(&e),
+    }
 }

@@ -135,3 +135,25 @@ pub fn exit_code(result: anyhow::Result<Outcome>) -> ExitCode {
         _ => code.exit_code(),
     }
 }
+
+/// Prints clap's help, version or usage error (to stdout or stderr, as clap would; styled
+/// on a terminal) and returns its exit code, folded with any stream failure like
+/// [`exit_code`].
+pub fn clap_exit(e: &clap::Error) -> ExitCode {
+    use std::io::IsTerminal;
+    let (stream, tty) = if e.use_stderr() {
+        (Stream::Stderr, io::stderr().is_terminal())
+    } else {
+        (Stream::Stdout, io::stdout().is_terminal())
+    };
+    let text = if tty {
+        e.render().ansi().to_string()
+    } else {
+        e.render().to_string()
+    };
+    stream.write_bytes(text.as_bytes());
+    if e.exit_code() != 0 {
+        return ExitCode::from(EXIT_ERROR);
+    }
+    exit_code(Ok(Outcome::Success))
+}

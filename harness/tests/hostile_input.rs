@@ -276,6 +276,18 @@ fn closed_or_full_streams_never_panic_and_never_lose_the_file() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write to stdout"));
+    // Not even `--help` claims success on a full stdout.
+    let status = rb_std(w)
+        .arg("--help")
+        .stdout(
+            std::fs::File::options()
+                .write(true)
+                .open("/dev/full")
+                .unwrap(),
+        )
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(2));
 }
 
 /// Sets every throughput of `run` to `v`.

@@ -292,3 +292,60 @@ pub fn clean_stale_temps(dir: &Path) {
         }
     }
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+
+    #[test]
+    fn a_character_device_is_written_in_place() {
+        let null = Path::new("/dev/null");
+        if !null.exists() {
+            return;
+        }
+        write_file(null, b"gone").unwrap();
+        let ft = fs::symlink_metadata(null).unwrap().file_type();
+        assert!(ft.is_char_device(), "/dev/null was replaced");
+    }
+
+    #[test]
+    fn a_symlink_loop_or_a_directory_is_an_error_naming_the_path() {
+        let d = tempfile::tempdir().unwrap();
+        let (a, b) = (d.path().join("a"), d.path().join("b"));
+        std::os::unix::fs::symlink(&b, &a).unwrap();
+        std::os::unix::fs::symlink(&a, &b).unwrap();
+        let e = write_file(&a, b"x").unwrap_err();
+        assert!(matches!(e, WriteError::LinkLoop { .. }), "{e}");
+        assert!(e.to_string().contains(&a.display().to_string()), "{e}");
+        let e = write_file(d.path(), b"x").unwrap_err();
+        assert!(matches!(e, WriteError::IsDir { .. }), "{e}");
+    }
+
+    #[test]
+    fn write_new_never_replaces_and_write_file_keeps_the_mode() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("b.json");
+        write_new(&p, b"first").unwrap();
+        let e = write_new(&p, b"second").unwrap_err();
+        assert!(matches!(e, WriteError::Exists { .. }), "{e}");
+        assert_eq!(fs::read(&p).unwrap(), b"first");
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).unwrap();
+        write_file(&p, b"third").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"third");
+        let mode = fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn errors_never_show_the_temp_file() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("missing").join("x.md");
+        let e = write_file(&p, b"x").unwrap_err().to_string();
+        assert!(e.contains("missing/x.md") && !e.contains(TMP_PREFIX), "{e}");
+        let e = check_writable_dir(&d.path().join("missing"))
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains(TMP_PREFIX), "{e}");
+    }
+}
