@@ -13,6 +13,7 @@ use crate::cli::{Outcome, EXIT_ERROR};
 use std::fmt;
 use std::io::{self, Write};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 /// The first failure of stdout, if any.
@@ -78,9 +79,22 @@ impl Stream {
     }
 }
 
-/// `print!` / `println!`: to stdout.
+/// Set when stdout carries data (`--out -`): messages then go to stderr.
+static STDOUT_IS_DATA: AtomicBool = AtomicBool::new(false);
+
+/// Reserves stdout for a command's data (`--out -`): later `println!` messages go to stderr
+/// so they do not corrupt the JSON or Markdown a pipe reads.
+pub fn reserve_stdout_for_data() {
+    STDOUT_IS_DATA.store(true, Ordering::Relaxed);
+}
+
+/// `print!` / `println!`: to stdout (stderr once stdout carries data).
 pub fn out(args: fmt::Arguments<'_>, newline: bool) {
-    Stream::Stdout.write_fmt(args, newline);
+    if STDOUT_IS_DATA.load(Ordering::Relaxed) {
+        Stream::Stderr.write_fmt(args, newline);
+    } else {
+        Stream::Stdout.write_fmt(args, newline);
+    }
 }
 
 /// `eprint!` / `eprintln!`: to stderr.

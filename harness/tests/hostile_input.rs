@@ -149,6 +149,12 @@ fn writer_follows_links_writes_fifos_in_place_honours_umask_and_cleans_orphans()
         .success()
         .stdout(predicate::str::contains("\"outcome\""));
     assert!(!w.join("-").exists());
+    // `run --out -`: stdout is the run file alone (the plan and table go to stderr).
+    let out = rb(w).args(RUN).args(["--out", "-"]).output().unwrap();
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    assert_eq!(v["schema"], "ron-bench/run/v1");
+    assert!(!w.join("-").exists());
     // Orphans of a killed writer go; a fresh temp file (a writer at work) stays.
     let runs = w.join("reports/runs");
     std::fs::create_dir_all(&runs).unwrap();

@@ -28,6 +28,12 @@ pub(super) fn run(
     let started = Instant::now();
     let created_utc = now_utc();
     let cfg = RunConfig::new(args, env, workspace)?;
+    if matches!(&cfg.out, OutTarget::Explicit(p)
+        if crate::store::write::stream_of(p) == Some(crate::term::Stream::Stdout))
+    {
+        // `--out -`: the run file is the data on stdout; the plan and table go to stderr.
+        crate::term::reserve_stdout_for_data();
+    }
     let mut plan = Plan::new(cfg.matrix.clone(), available_cores());
     if let Some(shard) = cfg.shard {
         let total = plan.runnable.len();

@@ -100,6 +100,9 @@ enum Dest {
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     match dest(path)? {
         Dest::Stream(s) => {
+            if s == crate::term::Stream::Stdout {
+                crate::term::reserve_stdout_for_data();
+            }
             s.write_bytes(bytes);
             Ok(())
         }
