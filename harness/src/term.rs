@@ -125,6 +125,24 @@ fn report(line: &str) {
     }
 }
 
+/// An error and its causes joined by ": ", leaving out any message another one already says:
+/// thiserror messages often embed their `{source}`, and contexts often repeat the flag an
+/// inner message names, so anyhow's `{:#}` would print "X: X".
+pub fn chain(e: &anyhow::Error) -> String {
+    let msgs: Vec<String> = e.chain().map(ToString::to_string).collect();
+    let said_elsewhere = |i: usize| {
+        let m = &msgs[i];
+        msgs.iter()
+            .enumerate()
+            .any(|(j, o)| j != i && o.contains(m.as_str()) && (o.len() > m.len() || j < i))
+    };
+    let kept: Vec<&str> = (0..msgs.len())
+        .filter(|&i| !said_elsewhere(i))
+        .map(|i| msgs[i].as_str())
+        .collect();
+    kept.join(": ")
+}
+
 /// The process exit code of a finished command: 0 success, 1 a failed gate, 2 an error. A
 /// failed gate keeps exit 1 even when a stream failed (the verdict is what a script needs); a
 /// full or broken (not closed) terminal stream turns success into exit 2; a closed one (EPIPE)
@@ -132,7 +150,7 @@ fn report(line: &str) {
 pub fn exit_code(result: anyhow::Result<Outcome>) -> ExitCode {
     let code = match result {
         Err(e) => {
-            report(&format!("error: {e:#}"));
+            report(&format!("error: {}", chain(&e)));
             return ExitCode::from(EXIT_ERROR);
         }
         Ok(o) => o,
@@ -170,4 +188,23 @@ pub fn clap_exit(e: &clap::Error) -> ExitCode {
         return ExitCode::from(EXIT_ERROR);
     }
     exit_code(Ok(Outcome::Success))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chain_says_each_thing_once() {
+        let io = std::io::Error::new(io::ErrorKind::InvalidInput, "not a regular file");
+        let inner = anyhow::anyhow!("cannot read f.toml: {io}").context("--policy");
+        let e = anyhow::Error::from(io).context("cannot read f.toml: not a regular file");
+        assert_eq!(chain(&e), "cannot read f.toml: not a regular file");
+        assert_eq!(
+            chain(&inner),
+            "--policy: cannot read f.toml: not a regular file"
+        );
+        let flag = anyhow::anyhow!("bad value for --policy x").context("--policy");
+        assert_eq!(chain(&flag), "bad value for --policy x");
+    }
 }

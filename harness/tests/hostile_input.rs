@@ -359,6 +359,20 @@ fn hostile_files_never_hang() {
             .success()
             .stdout(predicate::str::contains("base"))
             .stdout(predicate::str::contains("trap").not());
+        // A FIFO as a policy, matrix or run file is refused, not read.
+        let fifo = w.join("baselines/trap.json");
+        for args in [
+            vec!["gate", "--policy"],
+            vec!["run", "--dry-run", "--matrix"],
+            vec!["merge"],
+        ] {
+            rb(w)
+                .args(&args)
+                .arg(&fifo)
+                .assert()
+                .code(2)
+                .stderr(predicate::str::contains("trap.json"));
+        }
     }
 }
 
@@ -611,4 +625,12 @@ fn messages_name_the_culprit_once_and_never_a_temp_file() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.matches("trunc.json").count(), 1, "{err}");
+    // An OS error is said once, not once per layer ("X: X").
+    let out = rb(w)
+        .args(["run", "--dry-run", "--matrix", "absent.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
 }

@@ -50,7 +50,7 @@ pub fn side_file(dir: &BaselineDirArg, ws: &Path) -> PathBuf {
 pub fn stored(dir: &BaselineDirArg, ws: &Path) -> Option<Calibration> {
     let legacy = baseline_dir(dir, ws).dir.join("calibration.json");
     [side_file(dir, ws), legacy].iter().find_map(|p| {
-        let text = std::fs::read_to_string(p).ok()?;
+        let text = crate::store::read_regular(p).ok()?;
         let c: Calibration = serde_json::from_str(&text).ok()?;
         (c.schema == CALIBRATION_SCHEMA && c.machine.same_kind(&Machine::capture())).then_some(c)
     })

@@ -129,7 +129,7 @@ pub fn stored_path(ws: &Path, baseline_dir: Option<&Path>, mock: bool) -> PathBu
 
 /// The stored calibration, when one exists for this kind of machine.
 pub fn stored(ws: &Path, baseline_dir: Option<&Path>, mock: bool) -> Option<GateCalibration> {
-    let text = std::fs::read_to_string(stored_path(ws, baseline_dir, mock)).ok()?;
+    let text = crate::store::read_regular(&stored_path(ws, baseline_dir, mock)).ok()?;
     let c: GateCalibration = serde_json::from_str(&text).ok()?;
     (c.schema == GATE_CALIBRATION_SCHEMA && c.machine.same_kind(&Machine::capture())).then_some(c)
 }

@@ -83,7 +83,7 @@ impl PolicyChoice {
                 Policy::from_toml(toml, &format!("embedded:gates/{name}.toml"))?
             }
             PolicyChoice::File(p) => {
-                let text = std::fs::read_to_string(p).map_err(|e| {
+                let text = crate::store::read_regular(p).map_err(|e| {
                     anyhow::anyhow!(
                         "cannot read policy file {} (--policy; built-in policies: {}): {e}",
                         p.display(),

@@ -110,6 +110,18 @@ pub fn load_baseline(path: &Path) -> Result<Baseline, StoreError> {
     Ok(b)
 }
 
+/// Reads a user-named file as text, refusing anything but a regular file: a FIFO would block
+/// the read for good, a device would never end.
+pub fn read_regular(path: &Path) -> std::io::Result<String> {
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    std::fs::read_to_string(path)
+}
+
 fn load<T: DeserializeOwned>(path: &Path, schema: &'static str) -> Result<T, StoreError> {
     match std::fs::metadata(path) {
         Ok(m) if !m.is_file() => return Err(StoreError::NotAFile { path: path.into() }),

@@ -35,8 +35,8 @@ pub mod write;
 
 pub use fingerprint::{Environment, Machine};
 pub use io::{
-    check_writable_dir, load_baseline, load_run, load_shard, write_json_atomic, write_json_new,
-    StoreError,
+    check_writable_dir, load_baseline, load_run, load_shard, read_regular, write_json_atomic,
+    write_json_new, StoreError,
 };
 
 use crate::spec::knobs::KnobSetting;
