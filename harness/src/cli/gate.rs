@@ -103,7 +103,7 @@ pub(super) fn finish(
     // A failed gate is exit 1 even when its report cannot be written.
     let written = match output::write_report_dir(&dir, a, run) {
         Err(e) if !a.report.outcome.passed => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", crate::term::chain(&e));
             Vec::new()
         }
         r => r?,

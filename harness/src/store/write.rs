@@ -175,8 +175,8 @@ fn dest(path: &Path) -> Result<Dest, WriteError> {
         if m.is_dir() {
             return Err(WriteError::IsDir { path: path.into() });
         }
-        // /dev/fd/N, /proc/self/fd/N and friends name an open file, not a path to replace.
-        if !m.is_file() || path.starts_with("/dev") || path.starts_with("/proc") {
+        // /dev/fd/N and /proc/<pid>/fd/N name an open file, not a path to replace.
+        if !m.is_file() || names_an_open_file(path) {
             return Ok(Dest::InPlace(path.into()));
         }
     }
@@ -193,6 +193,13 @@ pub fn stream_of(path: &Path) -> Option<crate::term::Stream> {
     } else {
         None
     }
+}
+
+/// `/dev/fd/N` or `/proc/<pid>/fd/N`: a descriptor the caller opened (e.g. `3> file`).
+fn names_an_open_file(path: &Path) -> bool {
+    path.starts_with("/dev/fd")
+        || (path.starts_with("/proc")
+            && path.parent().and_then(Path::file_name) == Some("fd".as_ref()))
 }
 
 /// Follows symlinks (also dangling ones, whose target will be created) to the final path.
@@ -214,8 +221,12 @@ fn resolve_links(path: &Path) -> Result<PathBuf, WriteError> {
 }
 
 fn write_in_place(shown: &Path, p: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    // A regular file behind a descriptor alias is rewritten whole; FIFOs and devices ignore
+    // truncation.
+    let regular = fs::metadata(p).is_ok_and(|m| m.is_file());
     let mut f = OpenOptions::new()
         .write(true)
+        .truncate(regular)
         .open(p)
         .map_err(WriteError::io(shown))?;
     f.write_all(bytes)
@@ -338,6 +349,14 @@ mod tests {
         assert_eq!(fs::read(&p).unwrap(), b"third");
         let mode = fs::metadata(&p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn only_descriptor_aliases_are_written_in_place() {
+        assert!(names_an_open_file(Path::new("/dev/fd/3")));
+        assert!(names_an_open_file(Path::new("/proc/self/fd/1")));
+        assert!(!names_an_open_file(Path::new("/dev/shm/run.json")));
+        assert!(!names_an_open_file(Path::new("/proc/self/status")));
     }
 
     #[test]
