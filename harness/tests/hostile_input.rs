@@ -518,6 +518,11 @@ fn bad_contents_are_refused_naming_the_cell() {
     let mut v = good.clone();
     v["cells"] = Value::Array(vec![]);
     refuse("nocells", &v, "no measured cells");
+    // A git sha names the report directory: text that is not hex (here also one that would
+    // split a character when shortened) is refused, not sliced or used as a path.
+    let mut v = good.clone();
+    v["env"]["git_sha"] = "a\u{e9}\u{e9}/../../../../escape".into();
+    refuse("sha", &v, "is not a git object name");
     let mut v = good.clone();
     let first = v["cells"][0].clone();
     v["cells"].as_array_mut().unwrap().push(first);

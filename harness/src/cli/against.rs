@@ -437,7 +437,7 @@ fn describe(meta: &mut ron_bench_report::report::Meta, g: &RevisionGate, run: &R
         .env
         .git_sha
         .as_deref()
-        .map_or("unknown", |s| &s[..s.len().min(12)]);
+        .map_or("unknown", |s| crate::store::short(s, 12));
     let dirty = run.env.git_dirty.unwrap_or(g.dirty);
     meta.notes.insert(
         0,

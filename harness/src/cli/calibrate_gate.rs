@@ -101,7 +101,7 @@ impl GateCalibration {
             "calibration of the default gate on this machine class ({}): A/A false-fail {:.1}% \
              of {} resampled + {} independent runs, inconclusive {:.1}% of checks; detection \
              publish 2/5/10%: {}/{}/{}, delivery 2/5/10%: {}/{}/{} (`ron-bench calibrate`)",
-            &self.created_utc[..self.created_utc.len().min(10)],
+            crate::store::short(&self.created_utc, 10),
             self.aa_resampled.fail_rate * 100.0,
             self.aa_resampled.trials,
             self.aa_independent.trials,

@@ -131,11 +131,10 @@ pub fn emit(bytes: &[u8], out: Option<&Path>) -> anyhow::Result<()> {
 
 /// `reports/<date>-<sha>/` (sha: the run's git sha, first 10 hex digits, `+dirty` marked).
 pub fn default_report_dir(ws: &Path, run: &RunFile) -> PathBuf {
-    let sha = run
-        .env
-        .git_sha
-        .as_deref()
-        .map_or_else(|| "nogit".to_string(), |s| s[..s.len().min(10)].to_string());
+    let sha = run.env.git_sha.as_deref().map_or_else(
+        || "nogit".to_string(),
+        |s| crate::store::short(s, 10).to_string(),
+    );
     let dirty = if run.env.git_dirty == Some(true) {
         "-dirty"
     } else {

@@ -245,6 +245,12 @@ pub fn now_utc() -> String {
         .unwrap_or_else(|_| "unknown".into())
 }
 
+/// The first `n` characters of `s` (never splits a character: a hostile file's `git_sha`
+/// may hold any text, and byte slicing would panic).
+pub fn short(s: &str, n: usize) -> &str {
+    s.char_indices().nth(n).map_or(s, |(i, _)| &s[..i])
+}
+
 /// Now as a file-name stamp with millisecond resolution, e.g. `20261203T073053.123Z`.
 pub fn file_stamp() -> String {
     let fmt = time::macros::format_description!(

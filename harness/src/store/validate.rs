@@ -2,8 +2,9 @@
 //!
 //! The schema check proves a file has the right shape; this proves its numbers can be
 //! compared: every measured cell has rounds, every throughput is a finite positive rate below
-//! [`MAX_RATE_PER_SEC`], no (cell, build) appears twice, and a run has at least one cell (a
-//! criterion import, which carries its benchmarks elsewhere, is the exception). A file that
+//! [`MAX_RATE_PER_SEC`], no (cell, build) appears twice, a run has at least one cell (a
+//! criterion import, which carries its benchmarks elsewhere, is the exception), and the git
+//! sha is hex (it names the report directory). A file that
 //! fails is refused naming the file and the cell, instead of printing "-605%" later.
 
 use super::{Baseline, CellRecord, RunFile};
@@ -43,6 +44,14 @@ pub enum InvalidRun {
         /// Build label.
         build: String,
     },
+    /// A `git_sha` that is not a hex object name (it becomes part of a report path).
+    #[error("{path}: env.git_sha {sha:?} is not a git object name (hex digits)")]
+    BadSha {
+        /// The file.
+        path: PathBuf,
+        /// The value.
+        sha: String,
+    },
     /// A rate that is negative, zero, NaN, infinite or absurdly large.
     #[error(
         "{path}: cell {cell} [{build}] {what} = {value} is not a throughput (must be finite, \
@@ -67,12 +76,28 @@ pub fn run(path: &Path, r: &RunFile) -> Result<(), InvalidRun> {
     if r.cells.is_empty() {
         return Err(InvalidRun::NoCells { path: path.into() });
     }
+    env(path, r)?;
     cells(path, &r.cells)
+}
+
+/// The git sha names the report directory (`reports/<date>-<sha>`): hex digits only, so a
+/// crafted file cannot point it elsewhere (`../..`).
+fn env(path: &Path, r: &RunFile) -> Result<(), InvalidRun> {
+    match &r.env.git_sha {
+        Some(sha) if sha.is_empty() || !sha.chars().all(|c| c.is_ascii_hexdigit()) => {
+            Err(InvalidRun::BadSha {
+                path: path.into(),
+                sha: sha.clone(),
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Checks a baseline's run (a criterion import may have no cells).
 pub fn baseline(path: &Path, b: &Baseline) -> Result<(), InvalidRun> {
     if b.imported.is_some() {
+        env(path, &b.run)?;
         return cells(path, &b.run.cells);
     }
     run(path, &b.run)
