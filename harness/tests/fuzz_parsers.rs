@@ -5,11 +5,14 @@
 #![forbid(unsafe_code)]
 
 use proptest::prelude::*;
+use ron_bench_report::export::{CsvExporter, Exporter, JsonExporter, MarkdownExporter};
 use ron_bench_report::interop::{critcmp::CritcmpExport, import_criterion};
 use ron_bench_report::policy::Policy;
+use ron_harness::cli::output;
+use ron_harness::gate::{analyze, Inputs, PolicyChoice};
 use ron_harness::runner::process::parse_output;
 use ron_harness::spec::matrix_file;
-use ron_harness::store::{load_baseline, load_run, validate};
+use ron_harness::store::{load_baseline, load_run, validate, RunFile};
 use std::path::{Path, PathBuf};
 
 /// Cases per parser unless `PROPTEST_CASES` says otherwise.
@@ -139,6 +142,39 @@ fn every_seed_parses() {
     assert_eq!(import_criterion(&root, "new").unwrap().benchmarks.len(), 1);
 }
 
+/// Everything a loaded file flows into: analysis, the verdict table, every exporter and the
+/// report directory's name (a file that loads must not panic any of them).
+fn present(base: Option<&RunFile>, run: &RunFile) {
+    let policy = PolicyChoice::parse(if base.is_some() {
+        "regression"
+    } else {
+        "features"
+    })
+    .load()
+    .unwrap();
+    let mut cfg = output::analysis_config(Some(7), false);
+    cfg.compare.resamples = 200;
+    let inp = Inputs {
+        baseline: base.map(|b| ("base", b)),
+        run: ("fuzz", run),
+        label: "fuzz".into(),
+        date: "2026-01-01".into(),
+        analysis: cfg,
+        paired_baseline: false,
+        counts: None,
+    };
+    let a = analyze(&policy, &inp);
+    let _ = output::verdict_table(&a.report);
+    let _ = output::default_report_dir(Path::new("ws"), run);
+    for e in [
+        &MarkdownExporter::default() as &dyn Exporter,
+        &JsonExporter,
+        &CsvExporter,
+    ] {
+        let _ = output::render(e, &a.report);
+    }
+}
+
 /// A criterion directory `root/g/new/` from the seeds, with `(file, bytes)` replaced.
 fn criterion_dir(replace: Option<(&str, &[u8])>) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
@@ -163,8 +199,9 @@ proptest! {
     fn run_files_never_panic(bytes in input("run")) {
         let (_d, p) = temp_file("run.json", &bytes);
         if let Ok(r) = load_run(&p) {
-            // A value that loads is a valid one: the checks hold.
+            // A value that loads is a valid one: the checks hold, and every consumer copes.
             prop_assert!(validate::run(&p, &r).is_ok());
+            present(None, &r);
         }
     }
 
@@ -173,6 +210,7 @@ proptest! {
         let (_d, p) = temp_file("b.json", &bytes);
         if let Ok(b) = load_baseline(&p) {
             prop_assert!(validate::baseline(&p, &b).is_ok());
+            present(Some(&b.run), &b.run);
         }
     }
 
