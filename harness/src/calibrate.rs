@@ -33,7 +33,7 @@ use crate::store::Machine;
 use ron_bench_report::analysis::{DetectionPoint, FalseAlarmRate};
 use serde::{Deserialize, Serialize};
 
-/// Schema of the calibration side file (`baselines/calibration.json`).
+/// Schema of the calibration side file (`baselines/calibration/last.json`).
 pub const CALIBRATION_SCHEMA: &str = "ron-bench/calibration/v1";
 
 /// Spin calibration of one cell.
@@ -110,7 +110,7 @@ impl Calibration {
         format!(
             "calibration {} ({} rounds/trial, tolerance {}%): A/A false alarms {:.1}% of suites \
              ({} of {} independent, {:.1}% resampled); injected slowdowns: {}",
-            &self.created_utc[..self.created_utc.len().min(10)],
+            crate::store::short(&self.created_utc, 10),
             self.rounds_per_trial,
             self.tolerance_pct,
             self.false_alarm.suite_rate * 100.0,

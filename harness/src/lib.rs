@@ -18,6 +18,20 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+// Every print of the crate goes through `term` (a closed or full stdout/stderr is recorded and
+// decides the exit code, never a panic): these shadow std's macros in every module below.
+macro_rules! println {
+    () => { $crate::term::out(format_args!(""), true) };
+    ($($arg:tt)*) => { $crate::term::out(format_args!($($arg)*), true) };
+}
+macro_rules! print {
+    ($($arg:tt)*) => { $crate::term::out(format_args!($($arg)*), false) };
+}
+macro_rules! eprintln {
+    () => { $crate::term::err(format_args!(""), true) };
+    ($($arg:tt)*) => { $crate::term::err(format_args!($($arg)*), true) };
+}
+
 pub mod calibrate;
 pub mod cli;
 pub mod gate;
@@ -26,6 +40,7 @@ pub mod series;
 pub mod spec;
 pub mod stats;
 pub mod store;
+pub mod term;
 
 pub use ron_bench_runner::Scenario;
 pub use ron_comparables::ContenderId;

@@ -5,16 +5,18 @@
 #![forbid(unsafe_code)]
 
 use clap::Parser;
-use ron_harness::cli::{self, Args, EXIT_ERROR};
+use ron_harness::cli::{self, Args};
+use ron_harness::term;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args = Args::parse();
-    match cli::dispatch(args) {
-        Ok(outcome) => outcome.exit_code(),
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(EXIT_ERROR)
-        }
+    // Prints never panic; a closed or full stdout/stderr is folded into the exit code.
+    if let Err(e) = cli::preflight(&ron_comparables::knobs::process_env) {
+        return term::exit_code(Err(e));
+    }
+    match Args::try_parse() {
+        Ok(args) => term::exit_code(cli::dispatch(args)),
+        // Help, version and usage errors through the same non-panicking streams.
+        Err(e) => term::clap_exit(&e),
     }
 }

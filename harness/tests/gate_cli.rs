@@ -246,7 +246,8 @@ fn compare_and_notes_print_the_notes_block() {
         .args(["compare", "--baseline", "base", "--run"])
         .arg(&slow)
         .assert()
-        .code(0)
+        // The block says "Outcome: FAIL (exit code 1)"; compare exits with that code.
+        .code(1)
         .stdout(predicate::str::starts_with(
             "## MOG Results — ron-kernel / local — ",
         ))
@@ -266,7 +267,7 @@ fn compare_and_notes_print_the_notes_block() {
         .arg("--run")
         .arg(&slow)
         .assert()
-        .success();
+        .code(1);
     assert!(std::fs::read_to_string(&csv).unwrap().starts_with("gate,"));
     bench(w)
         .args(["notes", "--label", "PR-7", "--baseline", "base", "--run"])
@@ -385,7 +386,7 @@ fn calibrate_quick_reports_and_stores_rates() {
         ))
         .stdout(predicate::str::contains("= 100.0%"));
     let c: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(w.join("baselines/calibration.json")).unwrap(),
+        &std::fs::read_to_string(w.join("baselines/calibration/last.json")).unwrap(),
     )
     .unwrap();
     assert_eq!(c["schema"], "ron-bench/calibration/v1");

@@ -301,3 +301,34 @@ fn charts_render_to_svg_and_png() {
     empty.format = ChartFormat::Svg;
     assert!(empty.export(&r, &mut Vec::new()).is_err());
 }
+
+/// Exports `e` on another thread; `None` when it has not finished within a minute (a hang).
+fn export_within_a_minute(e: Box<dyn Exporter + Send>, r: Report) -> Option<bool> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(e.export(&r, &mut Vec::new()).is_ok());
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(60)).ok()
+}
+
+#[test]
+fn charts_refuse_axes_that_overflow_instead_of_hanging() {
+    // A median near f64::MAX: the scaling chart's log axis (max x 1.6) overflowed to infinity
+    // and plotters never finished walking it.
+    let mut r = build_report();
+    for p in &mut r.points {
+        p.summary.median = f64::MAX * 0.9;
+    }
+    let mut scaling = ScalingChart::new("burst_fanout");
+    scaling.format = ChartFormat::Svg;
+    let done = export_within_a_minute(Box::new(scaling), r);
+    assert_eq!(done, Some(false), "hung (None) or drew an infinite axis");
+    // A change of f64::MAX percent: the padded change axis is infinite.
+    let mut r = build_report();
+    r.rows[0].delta_pct = Some(f64::MAX);
+    let change = ChangeChart {
+        format: ChartFormat::Svg,
+        width: 1400,
+    };
+    assert_eq!(export_within_a_minute(Box::new(change), r), Some(false));
+}

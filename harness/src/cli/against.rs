@@ -419,9 +419,7 @@ fn evaluate(
 fn save_run(ws: &Path, run: &RunFile) {
     let dir = ws.join("reports").join("runs");
     if std::fs::create_dir_all(&dir).is_ok() {
-        let stamp = run.created_utc.replace([':', '-'], "");
-        let path = dir.join(format!("gate-{stamp}.json"));
-        if crate::store::write_json_atomic(&path, run).is_ok() {
+        if let Ok(path) = crate::store::write_unique_json(&dir, "gate", run) {
             eprintln!("run file: {} ({})", path.display(), describe_machine(run));
         }
     }
@@ -439,7 +437,7 @@ fn describe(meta: &mut ron_bench_report::report::Meta, g: &RevisionGate, run: &R
         .env
         .git_sha
         .as_deref()
-        .map_or("unknown", |s| &s[..s.len().min(12)]);
+        .map_or("unknown", |s| crate::store::short(s, 12));
     let dirty = run.env.git_dirty.unwrap_or(g.dirty);
     meta.notes.insert(
         0,

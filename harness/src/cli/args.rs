@@ -121,6 +121,10 @@ pub struct GateArgs {
     /// Exit 2 when the baseline comes from another kind of machine.
     #[arg(long)]
     pub require_same_machine: bool,
+    /// Exit 0 when nothing was checked (a policy with no gates, or none matching the run)
+    /// instead of 2.
+    #[arg(long)]
+    pub allow_empty: bool,
     /// Report directory. [default: reports/<date>-<sha>/]
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,

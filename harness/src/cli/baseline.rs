@@ -130,5 +130,5 @@ fn show(b: &Baseline) {
 }
 
 fn short_sha(sha: Option<&str>) -> &str {
-    sha.map_or("unknown", |s| &s[..s.len().min(10)])
+    sha.map_or("unknown", |s| crate::store::short(s, 10))
 }

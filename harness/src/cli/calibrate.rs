@@ -35,16 +35,25 @@ const PROBE_TARGET: f64 = 0.15;
 /// the largest target is re-measured and rescaled this many times.
 const REFINE_STEPS: usize = 2;
 
-/// The side file with the last calibration of this baseline directory.
+/// The side file with the last calibration of this baseline directory. It lives in the
+/// `calibration/` subdirectory (next to the change gate's), outside the baseline namespace
+/// (`NAME.json`), so no baseline name can collide with it.
 pub fn side_file(dir: &BaselineDirArg, ws: &Path) -> PathBuf {
-    baseline_dir(dir, ws).dir.join("calibration.json")
+    baseline_dir(dir, ws)
+        .dir
+        .join("calibration")
+        .join("last.json")
 }
 
-/// The stored calibration, when there is one from this kind of machine.
+/// The stored calibration, when there is one from this kind of machine (an older
+/// ron-bench's `calibration.json` side file is still read, when it is one).
 pub fn stored(dir: &BaselineDirArg, ws: &Path) -> Option<Calibration> {
-    let text = std::fs::read_to_string(side_file(dir, ws)).ok()?;
-    let c: Calibration = serde_json::from_str(&text).ok()?;
-    (c.schema == CALIBRATION_SCHEMA && c.machine.same_kind(&Machine::capture())).then_some(c)
+    let legacy = baseline_dir(dir, ws).dir.join("calibration.json");
+    [side_file(dir, ws), legacy].iter().find_map(|p| {
+        let text = crate::store::read_regular(p).ok()?;
+        let c: Calibration = serde_json::from_str(&text).ok()?;
+        (c.schema == CALIBRATION_SCHEMA && c.machine.same_kind(&Machine::capture())).then_some(c)
+    })
 }
 
 struct Settings {
@@ -655,17 +664,18 @@ fn print_result(c: &Calibration) {
 
 fn store(c: &Calibration, args: &CalibrateArgs, ws: &Path) -> anyhow::Result<()> {
     let dir = baseline_dir(&args.dir, ws);
-    std::fs::create_dir_all(&dir.dir)
-        .with_context(|| format!("cannot create baseline directory {}", dir.dir.display()))?;
     let side = side_file(&args.dir, ws);
+    if let Some(d) = side.parent() {
+        std::fs::create_dir_all(d)
+            .with_context(|| format!("cannot create calibration directory {}", d.display()))?;
+    }
     crate::store::write_json_atomic(&side, c)?;
     println!("stored {}", side.display());
     if let Some(name) = &args.baseline {
-        let mut b = dir
-            .load(name)
-            .with_context(|| format!("--baseline {name}"))?;
+        let mut b = dir.load(name).context("--baseline")?;
         b.calibration = Some(c.clone());
-        let path = dir.save_baseline(&b, true)?;
+        // Back into the file that was read, whatever the baseline's internal name says.
+        let path = dir.replace(name, &b)?;
         println!("stored in baseline `{name}` ({})", path.display());
     }
     let _ = output::today();

@@ -101,7 +101,7 @@ impl GateCalibration {
             "calibration of the default gate on this machine class ({}): A/A false-fail {:.1}% \
              of {} resampled + {} independent runs, inconclusive {:.1}% of checks; detection \
              publish 2/5/10%: {}/{}/{}, delivery 2/5/10%: {}/{}/{} (`ron-bench calibrate`)",
-            &self.created_utc[..self.created_utc.len().min(10)],
+            crate::store::short(&self.created_utc, 10),
             self.aa_resampled.fail_rate * 100.0,
             self.aa_resampled.trials,
             self.aa_independent.trials,
@@ -129,7 +129,7 @@ pub fn stored_path(ws: &Path, baseline_dir: Option<&Path>, mock: bool) -> PathBu
 
 /// The stored calibration, when one exists for this kind of machine.
 pub fn stored(ws: &Path, baseline_dir: Option<&Path>, mock: bool) -> Option<GateCalibration> {
-    let text = std::fs::read_to_string(stored_path(ws, baseline_dir, mock)).ok()?;
+    let text = crate::store::read_regular(&stored_path(ws, baseline_dir, mock)).ok()?;
     let c: GateCalibration = serde_json::from_str(&text).ok()?;
     (c.schema == GATE_CALIBRATION_SCHEMA && c.machine.same_kind(&Machine::capture())).then_some(c)
 }

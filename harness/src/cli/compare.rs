@@ -1,6 +1,7 @@
 //! `ron-bench compare`, `notes` and `chart`: present a run (against a baseline or its own
-//! A/B builds) through the report crate's exporters. They exit 0 whatever the verdicts are
-//! (like critcmp); `gate` is the command whose exit code carries the verdict.
+//! A/B builds) through the report crate's exporters. `notes` and `chart` exit 0 whatever the
+//! verdicts are (like critcmp); `compare` exits with the code its output states (1 when a
+//! gate failed), as `gate` does.
 
 use super::args::{ChartArgs, CompareArgs, NotesArgs, ReportFormat};
 use super::output::{self, analysis_config, inputs, load_named, load_run_arg};
@@ -70,7 +71,8 @@ pub(super) fn compare(args: &CompareArgs, ws: &Path) -> anyhow::Result<Outcome> 
         ReportFormat::Md => output::render(&MarkdownExporter::default(), &a.report)?,
     };
     output::emit(&bytes, args.out.as_deref())?;
-    Ok(Outcome::Success)
+    // The notes block prints "Outcome: FAIL (exit code 1)": the process agrees with it.
+    Ok(Outcome::of_verdicts(&a.report.outcome))
 }
 
 pub(super) fn notes(args: &NotesArgs, ws: &Path) -> anyhow::Result<Outcome> {

@@ -66,12 +66,20 @@ pub(super) fn finish(
     started: Instant,
     stop: Option<crate::gate::sequential::Stop>,
 ) -> anyhow::Result<Outcome> {
+    output::check_something_checked(&a.report, &policy.name, args.allow_empty)?;
     println!("\n{}", output::verdict_table(&a.report));
     let dir = cfg
         .out_dir
         .clone()
         .unwrap_or_else(|| output::default_report_dir(ws, run));
-    let written = output::write_report_dir(&dir, a, run)?;
+    // A failed gate is exit 1 even when its report cannot be written.
+    let written = match output::write_report_dir(&dir, a, run) {
+        Err(e) if !a.report.outcome.passed => {
+            eprintln!("error: {}", crate::term::chain(&e));
+            Vec::new()
+        }
+        r => r?,
+    };
     println!("reports: {} ({} files)", dir.display(), written.len());
     let o = &a.report.outcome;
     for n in a
@@ -216,9 +224,7 @@ pub(super) fn measure_jobs(
     let run = measure(&plan, ws, cfg.mock, cfg.knobs.clone(), warnings)?;
     let dir = ws.join("reports").join("runs");
     if std::fs::create_dir_all(&dir).is_ok() {
-        let stamp = run.created_utc.replace([':', '-'], "");
-        let path = dir.join(format!("gate-{stamp}.json"));
-        crate::store::write_json_atomic(&path, &run)?;
+        let path = crate::store::write_unique_json(&dir, "gate", &run)?;
         eprintln!("run file: {} ({})", path.display(), describe_machine(&run));
     }
     Ok(run)

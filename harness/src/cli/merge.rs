@@ -3,29 +3,32 @@
 use super::args::MergeArgs;
 use super::Outcome;
 use crate::store::merge::merge as merge_runs;
-use crate::store::{load_run, now_utc, write_json_atomic};
+use crate::store::{load_shard, write_json_atomic, write_unique_json};
 use anyhow::Context;
 use std::path::Path;
 
 pub(super) fn merge(args: &MergeArgs, ws: &Path) -> anyhow::Result<Outcome> {
     let mut shards = Vec::new();
     for p in &args.files {
-        let run = load_run(p).with_context(|| format!("merge: {}", p.display()))?;
+        // The error names the file already.
+        let run = load_shard(p)?;
         shards.push((p.display().to_string(), run));
     }
     let merged = merge_runs(&shards, args.allow_mixed_machines)?;
     let out = match &args.out {
-        Some(p) => p.clone(),
+        Some(p) => {
+            write_json_atomic(p, &merged)?;
+            p.clone()
+        }
         None => {
             let dir = ws.join("reports").join("runs");
             std::fs::create_dir_all(&dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
-            let path = dir.join(format!("merged-{}.json", now_utc().replace([':', '-'], "")));
+            let path = write_unique_json(&dir, "merged", &merged)?;
             write_json_atomic(&dir.join("latest.json"), &merged)?;
             path
         }
     };
-    write_json_atomic(&out, &merged)?;
     for w in &merged.warnings {
         eprintln!("warning: {w}");
     }

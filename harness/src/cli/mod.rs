@@ -1,7 +1,7 @@
 //! The CLI: [`args`] (clap, raw) -> [`config`] (validated) -> commands; exit codes.
 //!
-//! Exit codes: 0 success, 1 a failed gate (`gate` only; `compare`, `notes` and `chart` present
-//! verdicts and exit 0, like critcmp), 2 usage, data or tool error (bad knob, unknown name,
+//! Exit codes: 0 success, 1 a failed gate (`gate`, and `compare`, whose output states it;
+//! `notes` and `chart` present verdicts and exit 0, like critcmp), 2 usage, data or tool error (bad knob, unknown name,
 //! missing/corrupt file, bad policy, failed build, Ctrl-C, cross-machine baseline with
 //! `--require-same-machine`).
 
@@ -35,6 +35,15 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The outcome the verdicts call for (their `exit_code`: 0 pass, 1 a gate failed).
+    pub fn of_verdicts(o: &ron_bench_report::analysis::Outcome) -> Outcome {
+        if o.passed && o.exit_code == 0 {
+            Outcome::Success
+        } else {
+            Outcome::GateFailed
+        }
+    }
+
     /// The process exit code.
     pub fn exit_code(self) -> ExitCode {
         match self {
@@ -47,10 +56,37 @@ impl Outcome {
 /// Exit code of a usage, data or tool error.
 pub const EXIT_ERROR: u8 = 2;
 
+/// Checks the environment before the arguments are parsed, so a bad variable is named
+/// itself (clap would blame the flag an empty `RON_BASELINE_DIR` stands in for).
+pub fn preflight(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+    if env("RON_BASELINE_DIR").is_some_and(|v| v.is_empty()) {
+        anyhow::bail!(
+            "RON_BASELINE_DIR is set but empty: unset it or set it to a baseline directory"
+        );
+    }
+    Ok(())
+}
+
+/// A `RON_BENCH_WORKSPACE` that is not an existing directory is a typo, not a place to
+/// create: refuse it instead of scattering `reports/` and `baselines/` there.
+fn check_workspace(
+    env: &dyn Fn(&str) -> Option<String>,
+    ws: &std::path::Path,
+) -> anyhow::Result<()> {
+    if env("RON_BENCH_WORKSPACE").is_some() && !ws.is_dir() {
+        anyhow::bail!(
+            "RON_BENCH_WORKSPACE={} is not an existing directory",
+            ws.display()
+        );
+    }
+    Ok(())
+}
+
 /// Runs the parsed command.
 pub fn dispatch(args: Args) -> anyhow::Result<Outcome> {
     let env = ron_comparables::knobs::process_env;
     let workspace = config::workspace_root(&env);
+    check_workspace(&env, &workspace)?;
     match args.command {
         Command::Run(a) => run::run(&a, &env, &workspace),
         Command::Baseline(b) => baseline::baseline(b, &workspace),

@@ -15,7 +15,6 @@ use ron_bench_report::export::{
 };
 use ron_bench_report::report::Report;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The baseline directory of a command.
@@ -30,9 +29,7 @@ pub fn baseline_dir(arg: &BaselineDirArg, ws: &Path) -> BaselineDir {
 /// Loads baseline `name` (`--baseline`); errors name it and the directory.
 pub fn load_named(arg: &BaselineDirArg, ws: &Path, name: &str) -> anyhow::Result<Baseline> {
     let dir = baseline_dir(arg, ws);
-    let b = dir
-        .load(name)
-        .with_context(|| format!("--baseline {name}"))?;
+    let b = dir.load(name).context("--baseline")?;
     if b.imported.is_some() && b.run.cells.is_empty() {
         bail!(
             "baseline `{name}` was imported from criterion (ns/iter per benchmark); it has no \
@@ -53,7 +50,7 @@ pub fn load_run_arg(run: Option<&Path>, ws: &Path) -> anyhow::Result<(String, Ru
             path.display()
         );
     }
-    let file = load_run(&path).with_context(|| format!("--run {}", path.display()))?;
+    let file = load_run(&path).context("--run")?;
     let label = path
         .file_stem()
         .and_then(|s| s.to_str())
@@ -111,55 +108,33 @@ pub fn render(exporter: &dyn Exporter, report: &Report) -> anyhow::Result<Vec<u8
     Ok(buf)
 }
 
-/// Writes `bytes` to `path` atomically (temp file in the same directory + rename).
+/// Writes `bytes` to `path` through the harness's one writer ([`crate::store::write`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".ron-bench-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .with_context(|| {
-            format!(
-                "cannot write {} (directory {})",
-                path.display(),
-                dir.display()
-            )
-        })?;
-    tmp.write_all(bytes)
-        .and_then(|_| tmp.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    crate::store::write::write_file(path, bytes)?;
     Ok(())
 }
 
-/// Writes to `out` atomically, or to stdout.
+/// Writes to `out` (a file, or stdout for `-`), or to stdout. A closed or full stdout is
+/// recorded by [`crate::term`] and decides the exit code.
 pub fn emit(bytes: &[u8], out: Option<&Path>) -> anyhow::Result<()> {
     match out {
         Some(p) => {
             write_atomic(p, bytes)?;
-            eprintln!("wrote {}", p.display());
+            if crate::store::write::stream_of(p).is_none() {
+                eprintln!("wrote {}", p.display());
+            }
         }
-        None => {
-            let mut o = std::io::stdout().lock();
-            // A closed stdout (e.g. `| head`) is not an error worth a failure code.
-            let _ = o.write_all(bytes).and_then(|_| o.flush());
-        }
+        None => crate::term::Stream::Stdout.write_bytes(bytes),
     }
     Ok(())
 }
 
 /// `reports/<date>-<sha>/` (sha: the run's git sha, first 10 hex digits, `+dirty` marked).
 pub fn default_report_dir(ws: &Path, run: &RunFile) -> PathBuf {
-    let sha = run
-        .env
-        .git_sha
-        .as_deref()
-        .map_or_else(|| "nogit".to_string(), |s| s[..s.len().min(10)].to_string());
+    let sha = run.env.git_sha.as_deref().map_or_else(
+        || "nogit".to_string(),
+        |s| crate::store::short(s, 10).to_string(),
+    );
     let dirty = if run.env.git_dirty == Some(true) {
         "-dirty"
     } else {
@@ -202,13 +177,31 @@ pub fn charts(report: &Report) -> Vec<(String, Box<dyn Exporter>)> {
     out
 }
 
-/// Writes every chart of `report` into `dir`; returns the files written.
-pub fn write_charts(dir: &Path, report: &Report) -> anyhow::Result<Vec<PathBuf>> {
-    let mut written = Vec::new();
+/// Renders every chart of `report`: `(file name, bytes)` of those that rendered, and a
+/// warning for each that did not (a chart is an illustration; it never hides a verdict).
+pub fn render_charts(report: &Report) -> (Vec<(String, Vec<u8>)>, Vec<String>) {
+    let mut ok = Vec::new();
+    let mut warnings = Vec::new();
     for (name, exporter) in charts(report) {
-        let path = dir.join(format!("{name}.{}", exporter.extension()));
-        let bytes = render(exporter.as_ref(), report)
-            .with_context(|| format!("rendering {}", path.display()))?;
+        let file = format!("{name}.{}", exporter.extension());
+        match render(exporter.as_ref(), report) {
+            Ok(bytes) => ok.push((file, bytes)),
+            Err(e) => warnings.push(format!("chart {file} not rendered: {e:#}")),
+        }
+    }
+    (ok, warnings)
+}
+
+/// Writes every chart of `report` into `dir`; returns the files written. Charts that cannot
+/// be rendered are reported as warnings on stderr.
+pub fn write_charts(dir: &Path, report: &Report) -> anyhow::Result<Vec<PathBuf>> {
+    let (rendered, warnings) = render_charts(report);
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    let mut written = Vec::new();
+    for (name, bytes) in rendered {
+        let path = dir.join(name);
         write_atomic(&path, &bytes)?;
         written.push(path);
     }
@@ -216,31 +209,56 @@ pub fn write_charts(dir: &Path, report: &Report) -> anyhow::Result<Vec<PathBuf>>
 }
 
 /// Writes NOTES (md), JSON, CSV, Bencher BMF, the run file and the charts into `dir`.
+/// Everything is rendered before the directory is created, so a rendering error leaves no
+/// half-filled directory; a chart that fails to render is a warning, not an error.
 pub fn write_report_dir(dir: &Path, a: &Analysis, run: &RunFile) -> anyhow::Result<Vec<PathBuf>> {
+    let r = &a.report;
+    let exporters: [(&str, &dyn Exporter); 4] = [
+        ("notes.md", &MarkdownExporter::default()),
+        ("report.json", &JsonExporter),
+        ("report.csv", &CsvExporter),
+        ("bencher.json", &BencherExporter),
+    ];
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for (name, e) in exporters {
+        files.push((
+            name.into(),
+            render(e, r).with_context(|| format!("rendering {name}"))?,
+        ));
+    }
+    let mut run_json = serde_json::to_vec_pretty(run).context("rendering run.json")?;
+    run_json.push(b'\n');
+    files.push(("run.json".into(), run_json));
+    let (charts, warnings) = render_charts(r);
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    files.extend(charts);
     std::fs::create_dir_all(dir).with_context(|| {
         format!(
             "cannot create report directory {} (--out-dir)",
             dir.display()
         )
     })?;
-    let r = &a.report;
     let mut written = Vec::new();
-    let files: [(&str, &dyn Exporter); 4] = [
-        ("notes.md", &MarkdownExporter::default()),
-        ("report.json", &JsonExporter),
-        ("report.csv", &CsvExporter),
-        ("bencher.json", &BencherExporter),
-    ];
-    for (name, e) in files {
+    for (name, bytes) in files {
         let path = dir.join(name);
-        write_atomic(&path, &render(e, r)?)?;
+        write_atomic(&path, &bytes)?;
         written.push(path);
     }
-    let run_path = dir.join("run.json");
-    crate::store::write_json_atomic(&run_path, run)?;
-    written.push(run_path);
-    written.extend(write_charts(dir, r)?);
     Ok(written)
+}
+
+/// A gate that checked nothing (a policy with no gates, or none matching the run) passes
+/// vacuously; that is an error unless `allow` (`--allow-empty`).
+pub fn check_something_checked(report: &Report, policy: &str, allow: bool) -> anyhow::Result<()> {
+    if report.rows.is_empty() && !allow {
+        bail!(
+            "nothing was checked: policy `{policy}` produced no verdict for this run (no gates, \
+             or no gate matches its cells); pass --allow-empty to accept an empty gate"
+        );
+    }
+    Ok(())
 }
 
 /// The verdict table: one line per check with medians, change, CI, q, noise floor, MDE.

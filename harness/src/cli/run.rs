@@ -9,7 +9,8 @@ use crate::runner::process::ProcessExecutor;
 use crate::runner::{execute, progress, Executor, Plan, RunError};
 use crate::store::fingerprint::available_cores;
 use crate::store::{
-    check_writable_dir, now_utc, write_json_atomic, BuildRecord, Environment, RunFile, RUN_SCHEMA,
+    check_writable_dir, now_utc, write_json_atomic, write_unique_json, BuildRecord, Environment,
+    RunFile, RUN_SCHEMA,
 };
 use anyhow::{bail, Context};
 use ron_comparables::knobs::bench_cfg_line;
@@ -27,6 +28,12 @@ pub(super) fn run(
     let started = Instant::now();
     let created_utc = now_utc();
     let cfg = RunConfig::new(args, env, workspace)?;
+    if matches!(&cfg.out, OutTarget::Explicit(p)
+        if crate::store::write::stream_of(p) == Some(crate::term::Stream::Stdout))
+    {
+        // `--out -`: the run file is the data on stdout; the plan and table go to stderr.
+        crate::term::reserve_stdout_for_data();
+    }
     let mut plan = Plan::new(cfg.matrix.clone(), available_cores());
     if let Some(shard) = cfg.shard {
         let total = plan.runnable.len();
@@ -48,7 +55,7 @@ pub(super) fn run(
     run.wall_ms = started.elapsed().as_millis() as u64;
     run.shard = cfg.shard;
     print!("\n{}", table::cells(&run.cells));
-    write_run(&run, &out_path, &cfg.out)?;
+    let out_path = write_run(&run, out_path.as_deref(), &cfg.out)?;
     println!(
         "wrote {} ({} cells, {} skipped) in {:.1} s",
         out_path.display(),
@@ -185,10 +192,17 @@ fn print_skips(skipped: &[crate::store::SkippedCell]) {
     }
 }
 
-/// Checks (before anything runs) that the run file can be written; returns its path.
-fn prepare_output(out: &OutTarget) -> anyhow::Result<PathBuf> {
+/// Checks (before anything runs) that the run file can be written: the explicit `--out`
+/// path, or `None` for a new stamped file in the default directory.
+fn prepare_output(out: &OutTarget) -> anyhow::Result<Option<PathBuf>> {
     match out {
         OutTarget::Explicit(path) => {
+            // `-`, /dev/stdout, a FIFO or a device is written in place: no directory to check.
+            let special = crate::store::write::stream_of(path).is_some()
+                || std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir());
+            if special {
+                return Ok(Some(path.clone()));
+            }
             let dir = path
                 .parent()
                 .filter(|d| !d.as_os_str().is_empty())
@@ -200,27 +214,31 @@ fn prepare_output(out: &OutTarget) -> anyhow::Result<PathBuf> {
                     path.display()
                 );
             }
-            check_writable_dir(dir)
-                .with_context(|| format!("output directory {} is not writable", dir.display()))?;
-            Ok(path.clone())
+            check_writable_dir(dir).context("--out")?;
+            Ok(Some(path.clone()))
         }
         OutTarget::Default(dir) => {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create output directory {}", dir.display()))?;
-            check_writable_dir(dir)
-                .with_context(|| format!("output directory {} is not writable", dir.display()))?;
-            let stamp = now_utc().replace([':', '-'], "");
-            Ok(dir.join(format!("run-{stamp}.json")))
+            check_writable_dir(dir).context("--out")?;
+            Ok(None)
         }
     }
 }
 
-fn write_run(run: &RunFile, path: &Path, out: &OutTarget) -> anyhow::Result<()> {
-    write_json_atomic(path, run)?;
-    if let OutTarget::Default(dir) = out {
-        write_json_atomic(&dir.join("latest.json"), run)?;
+/// Writes the run file; returns where it went. A default-named file is created exclusively
+/// with a millisecond stamp, so runs started in the same second never overwrite each other.
+fn write_run(run: &RunFile, path: Option<&Path>, out: &OutTarget) -> anyhow::Result<PathBuf> {
+    if let Some(p) = path {
+        write_json_atomic(p, run)?;
+        return Ok(p.to_path_buf());
     }
-    Ok(())
+    let OutTarget::Default(dir) = out else {
+        bail!("internal: a default run file path without a default directory");
+    };
+    let written = write_unique_json(dir, "run", run)?;
+    write_json_atomic(&dir.join("latest.json"), run)?;
+    Ok(written)
 }
 
 /// Ctrl-C sets the returned flag (the run stops between process runs and writes nothing);

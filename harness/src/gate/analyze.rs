@@ -117,7 +117,7 @@ pub fn analyze(policy: &Policy, inp: &Inputs<'_>) -> Analysis {
             b.env
                 .git_sha
                 .as_deref()
-                .map_or("unknown", |s| &s[..s.len().min(10)]),
+                .map_or("unknown", |s| crate::store::short(s, 10)),
             b.created_utc
         ),
         None => "same-run reference builds (interleaved A/B)".to_string(),

@@ -64,7 +64,7 @@ impl PolicyChoice {
         Ok(match self {
             PolicyChoice::BuiltIn(name) => Policy::built_in(name, &vocabulary())?,
             PolicyChoice::File(p) => {
-                let text = std::fs::read_to_string(p).map_err(|e| {
+                let text = crate::store::read_regular(p).map_err(|e| {
                     anyhow::anyhow!(
                         "cannot read policy file {} (--policy; built-in policies: {}): {e}",
                         p.display(),

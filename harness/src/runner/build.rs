@@ -34,6 +34,9 @@ pub enum BuildError {
     /// A `gate --against` revision cannot be checked out.
     #[error(transparent)]
     Revision(#[from] super::revision::RevisionError),
+    /// The build stamp cannot be written (the error names the file).
+    #[error(transparent)]
+    Stamp(#[from] crate::store::write::WriteError),
     /// Copying the binary to its cache path failed.
     #[error("cannot cache the runner binary at {path}: {source}")]
     Copy {
@@ -104,10 +107,7 @@ pub fn build_runner(
     // can silently reuse each other's artifacts (measured: the head "build" came out
     // byte-identical to the base's). Registry dependencies are compiled once per revision.
     let built = cargo_build(&source, &source.join("target"), ws, build, log)?;
-    std::fs::write(&stamp_path, stamp).map_err(|source| BuildError::Copy {
-        path: stamp_path.clone(),
-        source,
-    })?;
+    crate::store::write::write_file(&stamp_path, stamp.as_bytes())?;
     Ok(built)
 }
 

@@ -29,7 +29,7 @@ pub struct Revision {
 impl Revision {
     /// The first 12 hex digits.
     pub fn short(&self) -> &str {
-        &self.sha[..self.sha.len().min(12)]
+        crate::store::short(&self.sha, 12)
     }
 }
 

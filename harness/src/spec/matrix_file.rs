@@ -129,7 +129,7 @@ pub enum MatrixFileError {
 
 /// Reads and parses a matrix file.
 pub fn load(path: &Path) -> Result<MatrixFile, MatrixFileError> {
-    let text = std::fs::read_to_string(path).map_err(|source| MatrixFileError::Io {
+    let text = crate::store::read_regular(path).map_err(|source| MatrixFileError::Io {
         path: path.into(),
         source,
     })?;

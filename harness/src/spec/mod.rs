@@ -177,7 +177,7 @@ impl Build {
     /// The same features compiled from commit `sha` (full sha): label `base@<12 hex>[+f...]`.
     pub fn at_rev(features: Vec<String>, sha: &str) -> Build {
         let head = Build::new(features);
-        let short = &sha[..sha.len().min(12)];
+        let short = crate::store::short(sha, 12);
         let label = if head.features.is_empty() {
             format!("base@{short}")
         } else {

@@ -1,7 +1,9 @@
 //! The baseline directory: `baselines/NAME.json` (or `--dir` / `RON_BASELINE_DIR`).
 
+use super::write::WriteError;
 use super::{
-    load_baseline, now_utc, write_json_atomic, Baseline, RunFile, StoreError, BASELINE_SCHEMA,
+    load_baseline, now_utc, write_json_atomic, write_json_new, Baseline, RunFile, StoreError,
+    BASELINE_SCHEMA,
 };
 use std::path::{Path, PathBuf};
 use thiserror::Error;
@@ -36,6 +38,20 @@ pub enum BaselineError {
     /// Reading, parsing or writing failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The baseline directory is a file (or another non-directory).
+    #[error("baseline directory {path} exists but is not a directory (--dir, --baseline-dir or RON_BASELINE_DIR)")]
+    NotADir {
+        /// The path.
+        path: PathBuf,
+    },
+    /// The baseline directory cannot be created.
+    #[error("cannot create baseline directory {path}: {source}")]
+    CreateDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// A directory operation failed.
     #[error("{path}: {source}")]
     Io {
@@ -91,17 +107,6 @@ impl BaselineDir {
         source: Option<String>,
         force: bool,
     ) -> Result<PathBuf, BaselineError> {
-        let path = self.path(name)?;
-        if path.exists() && !force {
-            return Err(BaselineError::Exists {
-                name: name.into(),
-                path,
-            });
-        }
-        std::fs::create_dir_all(&self.dir).map_err(|source| BaselineError::Io {
-            path: self.dir.clone(),
-            source,
-        })?;
         let b = Baseline {
             schema: BASELINE_SCHEMA.into(),
             name: name.into(),
@@ -111,25 +116,53 @@ impl BaselineDir {
             imported: None,
             calibration: None,
         };
-        write_json_atomic(&path, &b)?;
+        self.save_baseline(&b, force)
+    }
+
+    /// Saves a complete baseline value as `b.name` (imports); refuses to replace one unless
+    /// `force`. Without `force` the file is created exclusively: of concurrent saves of one
+    /// name exactly one wins and the others get [`BaselineError::Exists`].
+    pub fn save_baseline(&self, b: &Baseline, force: bool) -> Result<PathBuf, BaselineError> {
+        self.write_as(&b.name, b, force)
+    }
+
+    /// Replaces the file of baseline `name` (the file a baseline was loaded from, whatever
+    /// its internal `name` says) with `b`.
+    pub fn replace(&self, name: &str, b: &Baseline) -> Result<PathBuf, BaselineError> {
+        self.write_as(name, b, true)
+    }
+
+    fn write_as(&self, name: &str, b: &Baseline, force: bool) -> Result<PathBuf, BaselineError> {
+        let path = self.path(name)?;
+        crate::store::validate::baseline(&path, b).map_err(StoreError::from)?;
+        self.ensure_dir()?;
+        if force {
+            write_json_atomic(&path, b)?;
+        } else {
+            match write_json_new(&path, b) {
+                Err(StoreError::Written(WriteError::Exists { .. })) => {
+                    return Err(BaselineError::Exists {
+                        name: name.into(),
+                        path,
+                    })
+                }
+                r => r?,
+            }
+        }
         Ok(path)
     }
 
-    /// Saves a complete baseline value as `name` (imports, calibration updates).
-    pub fn save_baseline(&self, b: &Baseline, force: bool) -> Result<PathBuf, BaselineError> {
-        let path = self.path(&b.name)?;
-        if path.exists() && !force {
-            return Err(BaselineError::Exists {
-                name: b.name.clone(),
-                path,
+    /// Creates the directory, naming it (and not "File exists") when a file is in the way.
+    fn ensure_dir(&self) -> Result<(), BaselineError> {
+        if std::fs::metadata(&self.dir).is_ok_and(|m| !m.is_dir()) {
+            return Err(BaselineError::NotADir {
+                path: self.dir.clone(),
             });
         }
-        std::fs::create_dir_all(&self.dir).map_err(|source| BaselineError::Io {
+        std::fs::create_dir_all(&self.dir).map_err(|source| BaselineError::CreateDir {
             path: self.dir.clone(),
             source,
-        })?;
-        write_json_atomic(&path, b)?;
-        Ok(path)
+        })
     }
 
     /// Loads baseline `name`.
@@ -148,7 +181,8 @@ impl BaselineDir {
         Ok(path)
     }
 
-    /// Every `*.json` in the directory, sorted by name (an absent directory is empty).
+    /// Every regular `*.json` file in the directory, sorted by name (an absent directory is
+    /// empty).
     pub fn list(&self) -> Result<Vec<Listed>, BaselineError> {
         let entries = match std::fs::read_dir(&self.dir) {
             Ok(e) => e,
@@ -164,6 +198,8 @@ impl BaselineDir {
             .filter_map(Result::ok)
             .map(|e| e.path())
             .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            // A FIFO named `x.json` would block the read for good; only regular files count.
+            .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()))
             .filter_map(|path| {
                 let name = path.file_stem()?.to_str()?.to_string();
                 (!name.starts_with('.')).then(|| Listed {

@@ -3,7 +3,6 @@
 use super::{Baseline, RunFile, BASELINE_SCHEMA, RUN_SCHEMA};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
@@ -60,6 +59,18 @@ pub enum StoreError {
         /// serde_json's message naming the field, line and column.
         source: serde_json::Error,
     },
+    /// The contents fail the sanity checks (see [`super::validate`]).
+    #[error(transparent)]
+    Invalid(#[from] super::validate::InvalidRun),
+    /// Not a regular file (a FIFO would block the read for good; a directory is no run).
+    #[error("{path} is not a regular file")]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+    },
+    /// The one writer refused or failed (the error names the file).
+    #[error(transparent)]
+    Written(#[from] super::write::WriteError),
     /// The file cannot be written.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -70,9 +81,19 @@ pub enum StoreError {
     },
 }
 
-/// Loads a run file, checking its schema.
+/// Loads a run file, checking its schema and contents (at least one sane cell).
 pub fn load_run(path: &Path) -> Result<RunFile, StoreError> {
-    load(path, RUN_SCHEMA)
+    let r: RunFile = load(path, RUN_SCHEMA)?;
+    super::validate::run(path, &r)?;
+    Ok(r)
+}
+
+/// Loads a shard run file: like [`load_run`], but a shard may hold no cells (`merge`
+/// checks the union).
+pub fn load_shard(path: &Path) -> Result<RunFile, StoreError> {
+    let r: RunFile = load(path, RUN_SCHEMA)?;
+    super::validate::cells(path, &r.cells)?;
+    Ok(r)
 }
 
 /// Loads a baseline file, checking its schema (and its run's).
@@ -85,10 +106,27 @@ pub fn load_baseline(path: &Path) -> Result<Baseline, StoreError> {
             expected: RUN_SCHEMA,
         });
     }
+    super::validate::baseline(path, &b)?;
     Ok(b)
 }
 
+/// Reads a user-named file as text, refusing anything but a regular file: a FIFO would block
+/// the read for good, a device would never end.
+pub fn read_regular(path: &Path) -> std::io::Result<String> {
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    std::fs::read_to_string(path)
+}
+
 fn load<T: DeserializeOwned>(path: &Path, schema: &'static str) -> Result<T, StoreError> {
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() => return Err(StoreError::NotAFile { path: path.into() }),
+        _ => {}
+    }
     let text = std::fs::read_to_string(path).map_err(|source| StoreError::Read {
         path: path.into(),
         source,
@@ -129,44 +167,31 @@ fn load<T: DeserializeOwned>(path: &Path, schema: &'static str) -> Result<T, Sto
     })
 }
 
-/// Writes `value` as pretty JSON to `path` atomically: a temp file in the same directory is
-/// written, flushed and renamed over `path`, so readers see the old file or the new one,
-/// never half of one. The directory must exist.
+/// Writes `value` as pretty JSON to `path` through the one writer ([`super::write`]):
+/// atomic for regular files, so readers see the old file or the new one, never half of one.
+/// The directory must exist.
 pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<(), StoreError> {
-    let err = |source| StoreError::Write {
-        path: path.into(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".ron-bench-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(err)?;
-    let json = serde_json::to_vec_pretty(value).map_err(|e| err(std::io::Error::other(e)))?;
-    tmp.write_all(&json).map_err(err)?;
-    tmp.write_all(b"\n").map_err(err)?;
-    tmp.as_file().sync_all().map_err(err)?;
-    tmp.persist(path).map_err(|e| err(e.error))?;
+    super::write::write_file(path, &to_json(path, value)?)?;
     Ok(())
+}
+
+/// Creates `path` with `value` as pretty JSON unless it exists (exactly one of concurrent
+/// callers wins; see [`super::write::write_new`]).
+pub fn write_json_new<T: Serialize>(path: &Path, value: &T) -> Result<(), StoreError> {
+    super::write::write_new(path, &to_json(path, value)?)?;
+    Ok(())
+}
+
+fn to_json<T: Serialize>(path: &Path, value: &T) -> Result<Vec<u8>, StoreError> {
+    let mut json = serde_json::to_vec_pretty(value).map_err(|e| StoreError::Write {
+        path: path.into(),
+        source: std::io::Error::other(e),
+    })?;
+    json.push(b'\n');
+    Ok(json)
 }
 
 /// Fails unless a file could be created in `dir` (checked before a long run starts).
 pub fn check_writable_dir(dir: &Path) -> Result<(), StoreError> {
-    let probe = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
-    tempfile::Builder::new()
-        .prefix(".ron-bench-probe-")
-        .tempfile_in(probe)
-        .map(drop)
-        .map_err(|source| StoreError::Write {
-            path: dir.into(),
-            source,
-        })
+    Ok(super::write::check_writable_dir(dir)?)
 }

@@ -52,6 +52,24 @@ pub enum MergeError {
         /// N.
         count: u32,
     },
+    /// A (cell, build) measured by two shards (or twice by one).
+    #[error("cell {cell} [{build}] appears more than once across the shards ({files}); refusing to merge")]
+    DuplicateCell {
+        /// Cell id.
+        cell: String,
+        /// Build label.
+        build: String,
+        /// The shard files holding it.
+        files: String,
+    },
+    /// A (cell, build) of the matrix that no shard measured or skipped.
+    #[error("cell {cell} [{build}] of the matrix is in no shard (neither measured nor skipped): a shard file was edited or truncated; refusing to merge")]
+    MissingCell {
+        /// Cell id.
+        cell: String,
+        /// Build label.
+        build: String,
+    },
     /// Different matrices, builds, sources or machines.
     #[error("{file} differs from {first} in its {what}: {detail}; refusing to merge")]
     Mismatch {
@@ -161,6 +179,45 @@ fn check_same(
     Ok(None)
 }
 
+/// Every (cell, build) of the matrix exactly once across the shards: measured once, or
+/// skipped.
+fn check_cover(shards: &[(String, RunFile)], first: &RunFile) -> Result<(), MergeError> {
+    use std::collections::BTreeMap;
+    let mut measured: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
+    for (name, r) in shards {
+        for c in &r.cells {
+            measured
+                .entry((c.id.as_str(), c.build.as_str()))
+                .or_default()
+                .push(name);
+        }
+    }
+    if let Some(((cell, build), files)) = measured.iter().find(|(_, f)| f.len() > 1) {
+        return Err(MergeError::DuplicateCell {
+            cell: (*cell).into(),
+            build: (*build).into(),
+            files: files.join(", "),
+        });
+    }
+    let skipped: std::collections::BTreeSet<(&str, &str)> = shards
+        .iter()
+        .flat_map(|(_, r)| r.skipped.iter())
+        .map(|s| (s.id.as_str(), s.build.as_str()))
+        .collect();
+    for cell in first.matrix.cells() {
+        for b in &first.builds {
+            let key = (cell.id.as_str(), b.build.label.as_str());
+            if !measured.contains_key(&key) && !skipped.contains(&key) {
+                return Err(MergeError::MissingCell {
+                    cell: cell.id.clone(),
+                    build: b.build.label.clone(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Merges shard runs (`(file name, run)`), see the module docs.
 pub fn merge(shards: &[(String, RunFile)], allow_mixed: bool) -> Result<RunFile, MergeError> {
     let (first_name, first) = shards.first().ok_or(MergeError::Empty)?;
@@ -215,6 +272,7 @@ pub fn merge(shards: &[(String, RunFile)], allow_mixed: bool) -> Result<RunFile,
     if !missing.is_empty() {
         return Err(MergeError::Missing { missing, count });
     }
+    check_cover(shards, first)?;
     // Unsharded order: matrix expansion order of cells, builds innermost.
     let order: Vec<String> = first.matrix.cells().into_iter().map(|c| c.id).collect();
     let labels: Vec<&str> = first

@@ -30,9 +30,14 @@ pub mod baseline;
 pub mod fingerprint;
 mod io;
 pub mod merge;
+pub mod validate;
+pub mod write;
 
 pub use fingerprint::{Environment, Machine};
-pub use io::{check_writable_dir, load_baseline, load_run, write_json_atomic, StoreError};
+pub use io::{
+    check_writable_dir, load_baseline, load_run, load_shard, read_regular, write_json_atomic,
+    write_json_new, StoreError,
+};
 
 use crate::spec::knobs::KnobSetting;
 use crate::spec::{Build, CellParams, Matrix};
@@ -238,6 +243,46 @@ pub fn now_utc() -> String {
     now.unwrap_or_else(|_| time::OffsetDateTime::now_utc())
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| "unknown".into())
+}
+
+/// The first `n` characters of `s` (never splits a character: a hostile file's `git_sha`
+/// may hold any text, and byte slicing would panic).
+pub fn short(s: &str, n: usize) -> &str {
+    s.char_indices().nth(n).map_or(s, |(i, _)| &s[..i])
+}
+
+/// Now as a file-name stamp with millisecond resolution, e.g. `20261203T073053.123Z`.
+pub fn file_stamp() -> String {
+    let fmt = time::macros::format_description!(
+        "[year][month][day]T[hour][minute][second].[subsecond digits:3]Z"
+    );
+    time::OffsetDateTime::now_utc()
+        .format(&fmt)
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// Writes `value` as a new file `<prefix>-<stamp>.json` in `dir` and returns its path. Two
+/// writers in the same millisecond never share a file: the loser takes the next free
+/// `-2`, `-3`, ... suffix (the file is created exclusively, see [`write::write_new`]).
+pub fn write_unique_json<T: Serialize>(
+    dir: &std::path::Path,
+    prefix: &str,
+    value: &T,
+) -> Result<std::path::PathBuf, StoreError> {
+    let stamp = file_stamp();
+    let mut n = 1u32;
+    loop {
+        let name = if n == 1 {
+            format!("{prefix}-{stamp}.json")
+        } else {
+            format!("{prefix}-{stamp}-{n}.json")
+        };
+        let path = dir.join(name);
+        match write_json_new(&path, value) {
+            Err(StoreError::Written(write::WriteError::Exists { .. })) if n < 1000 => n += 1,
+            r => return r.map(|()| path),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -186,3 +186,12 @@ fn a_run_file_is_not_a_baseline() {
     let e = load_baseline(&p).unwrap_err();
     assert!(e.to_string().contains("ron-bench/baseline/v1"), "{e}");
 }
+
+#[test]
+fn short_never_splits_a_character() {
+    assert_eq!(super::short("0123456789abcdef", 10), "0123456789");
+    assert_eq!(super::short("abc", 10), "abc");
+    // Byte 10 falls inside the fifth 'é' (each is 2 bytes): byte slicing panicked here.
+    let sha = format!("a{}", "é".repeat(10));
+    assert_eq!(super::short(&sha, 10), format!("a{}", "é".repeat(9)));
+}

@@ -101,6 +101,17 @@ fn emit<D: Draw>(d: &D, format: ChartFormat, out: &mut dyn io::Write) -> Result<
     Ok(())
 }
 
+/// Refuses an axis plotters cannot draw in bounded time: non-finite or empty bounds.
+fn axis_bounds(axis: &str, lo: f64, hi: f64) -> DrawResult {
+    if lo.is_finite() && hi.is_finite() && lo < hi {
+        Ok(())
+    } else {
+        Err(format!(
+            "the {axis} axis would span {lo}..{hi}: values out of the plottable range"
+        ))
+    }
+}
+
 fn e2s<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
@@ -197,6 +208,7 @@ impl Draw for ChangeData<'_> {
             }
         }
         let pad = ((hi - lo) * 0.08).max(1.0);
+        axis_bounds("change", lo - pad, hi + pad)?;
         let labels: Vec<String> = self
             .rows
             .iter()
@@ -383,6 +395,10 @@ impl Draw for ScalingData {
         });
         // x is plotted as log2(x) on a linear axis so ticks land on powers of two (1 2 4 8 16 ...).
         let (lx0, lx1) = (xmin.log2() - 0.3, xmax.log2() + 0.3);
+        // plotters walks a log axis decade by decade: an infinite or non-positive bound would
+        // never end (a value near f64::MAX times 1.6 is infinite).
+        axis_bounds("x (log2)", lx0, lx1)?;
+        axis_bounds("y", ymin / 1.6, ymax * 1.6)?;
         let mut chart = ChartBuilder::on(area)
             .caption(&self.title, (FAMILY, 24))
             .margin(15)

@@ -146,31 +146,32 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, InteropEr
 }
 
 /// Directories under `root` (sorted, recursive) that hold a criterion baseline, with the
-/// baseline name (the directory's own name).
+/// baseline name (the directory's own name). Symlinks below `root` are not followed: a link
+/// to `..` or to itself would import the same benchmarks again or never finish (criterion
+/// never writes links; `root` itself may be one).
 fn baseline_dirs(root: &Path) -> Result<Vec<PathBuf>, InteropError> {
     let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let entries = fs::read_dir(&dir).map_err(|source| InteropError::Io {
-            path: dir.clone(),
-            source,
+    let mut walk = walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter();
+    while let Some(entry) = walk.next() {
+        let entry = entry.map_err(|e| InteropError::Io {
+            path: e.path().unwrap_or(root).to_path_buf(),
+            source: e.into(),
         })?;
-        let mut children: Vec<PathBuf> = entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.is_dir())
-            .collect();
-        children.sort();
-        for child in children {
-            let name = child.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if name == "report" || name == "change" {
-                continue;
-            }
-            if child.join("estimates.json").is_file() && child.join("benchmark.json").is_file() {
-                out.push(child);
-            } else {
-                stack.push(child);
-            }
+        if !entry.file_type().is_dir() || entry.depth() == 0 {
+            continue;
+        }
+        let dir = entry.path();
+        let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name == "report" || name == "change" {
+            walk.skip_current_dir();
+            continue;
+        }
+        if dir.join("estimates.json").is_file() && dir.join("benchmark.json").is_file() {
+            out.push(dir.to_path_buf());
+            walk.skip_current_dir();
         }
     }
     out.sort();
