@@ -9,6 +9,7 @@ use ron_bench_report::export::{CsvExporter, Exporter, JsonExporter, MarkdownExpo
 use ron_bench_report::interop::{critcmp::CritcmpExport, import_criterion};
 use ron_bench_report::policy::Policy;
 use ron_harness::cli::output;
+use ron_harness::gate::policies::vocabulary;
 use ron_harness::gate::{analyze, Inputs, PolicyChoice};
 use ron_harness::runner::process::parse_output;
 use ron_harness::spec::matrix_file;
@@ -125,8 +126,12 @@ fn every_seed_parses() {
         load_baseline(&p).unwrap_or_else(|e| panic!("{e}"));
     }
     for (p, b) in corpus("policy") {
-        Policy::from_toml(&String::from_utf8(b).unwrap(), &p.display().to_string())
-            .unwrap_or_else(|e| panic!("{e}"));
+        Policy::from_toml(
+            &String::from_utf8(b).unwrap(),
+            &p.display().to_string(),
+            &vocabulary(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
     }
     for (p, _) in corpus("matrix") {
         matrix_file::load(&p).unwrap_or_else(|e| panic!("{e}"));
@@ -217,7 +222,7 @@ proptest! {
     #[test]
     fn policies_never_panic(bytes in input("policy")) {
         let text = String::from_utf8_lossy(&bytes);
-        if let Ok(p) = Policy::from_toml(&text, "fuzz.toml") {
+        if let Ok(p) = Policy::from_toml(&text, "fuzz.toml", &vocabulary()) {
             prop_assert!(!p.name.is_empty());
         }
     }

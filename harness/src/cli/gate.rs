@@ -66,7 +66,7 @@ pub(super) fn finish(
     started: Instant,
     stop: Option<crate::gate::sequential::Stop>,
 ) -> anyhow::Result<Outcome> {
-    output::check_something_checked(&a.report, &policy.name, args.allow_empty)?;
+    output::check_something_checked(&a.report, &policy.name, cfg.allow_empty)?;
     println!("\n{}", output::verdict_table(&a.report));
     let dir = cfg
         .out_dir

@@ -57,6 +57,8 @@ pub struct GateConfig {
     pub looks: LookSettings,
     /// Inconclusive and missing verdicts fail.
     pub strict: bool,
+    /// A policy that checked nothing passes instead of exiting 2.
+    pub allow_empty: bool,
     /// Exit 2 on a baseline from another machine class.
     pub require_same_machine: bool,
     /// Report directory override.
@@ -98,6 +100,7 @@ impl GateConfig {
                 first_rounds: args.rounds.unwrap_or(12),
             },
             strict: args.strict,
+            allow_empty: args.allow_empty,
             require_same_machine: args.require_same_machine,
             out_dir: args.out_dir.clone(),
             label: args.label.clone(),
