@@ -9,7 +9,7 @@
 //! the process exit code: a reader that went away (EPIPE) is a quiet exit, as with `grep`; any
 //! other failure (ENOSPC, EIO) is exit 2 with a message on whichever stream still works.
 
-use crate::cli::{Outcome, EXIT_ERROR};
+use crate::cli::{CommandOutcome, EXIT_ERROR};
 use std::fmt;
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -147,7 +147,7 @@ pub fn chain(e: &anyhow::Error) -> String {
 /// failed gate keeps exit 1 even when a stream failed (the verdict is what a script needs); a
 /// full or broken (not closed) terminal stream turns success into exit 2; a closed one (EPIPE)
 /// changes nothing.
-pub fn exit_code(result: anyhow::Result<Outcome>) -> ExitCode {
+pub fn exit_code(result: anyhow::Result<CommandOutcome>) -> ExitCode {
     let code = match result {
         Err(e) => {
             report(&format!("error: {}", chain(&e)));
@@ -158,7 +158,7 @@ pub fn exit_code(result: anyhow::Result<Outcome>) -> ExitCode {
     match stream_failure() {
         Some((s, e)) if e.kind() != io::ErrorKind::BrokenPipe => {
             report(&format!("error: cannot write to {}: {e}", s.name()));
-            if code == Outcome::GateFailed {
+            if code == CommandOutcome::GateFailed {
                 code.exit_code()
             } else {
                 ExitCode::from(EXIT_ERROR)
@@ -187,7 +187,7 @@ pub fn clap_exit(e: &clap::Error) -> ExitCode {
     if e.exit_code() != 0 {
         return ExitCode::from(EXIT_ERROR);
     }
-    exit_code(Ok(Outcome::Success))
+    exit_code(Ok(CommandOutcome::Success))
 }
 
 #[cfg(test)]

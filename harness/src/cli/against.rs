@@ -18,7 +18,7 @@ use super::gate::{defaults, finish};
 use super::gate_config::{GateConfig, GateMode};
 use super::output::{analysis_config, load_run_arg, today};
 use super::run::measure;
-use super::Outcome;
+use super::CommandOutcome;
 use crate::gate::base::{self, BaseChoice};
 use crate::gate::describe_machine;
 use crate::gate::sequential::{self, Schedule, Stop};
@@ -191,7 +191,7 @@ pub(super) fn gate_against(
     cfg: &GateConfig,
     env: &dyn Fn(&str) -> Option<String>,
     ws: &Path,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<CommandOutcome> {
     let started = Instant::now();
     let g = RevisionGate::new(cfg, env, ws)?;
     println!("{}", g.header());

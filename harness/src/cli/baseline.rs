@@ -1,13 +1,13 @@
 //! `ron-bench baseline save|list|show|rm`.
 
 use super::args::{BaselineArgs, BaselineCommand};
-use super::{table, Outcome};
+use super::{table, CommandOutcome};
 use crate::store::baseline::BaselineDir;
 use crate::store::{load_run, Baseline, Machine};
 use anyhow::{bail, Context};
 use std::path::Path;
 
-pub(super) fn baseline(args: BaselineArgs, workspace: &Path) -> anyhow::Result<Outcome> {
+pub(super) fn baseline(args: BaselineArgs, workspace: &Path) -> anyhow::Result<CommandOutcome> {
     let dir = BaselineDir::new(args.dir.unwrap_or_else(|| workspace.join("baselines")));
     match args.command {
         BaselineCommand::Save { name, from, force } => {
@@ -35,7 +35,7 @@ pub(super) fn baseline(args: BaselineArgs, workspace: &Path) -> anyhow::Result<O
             println!("removed baseline `{name}` ({})", path.display());
         }
     }
-    Ok(Outcome::Success)
+    Ok(CommandOutcome::Success)
 }
 
 fn list(dir: &BaselineDir) -> anyhow::Result<()> {

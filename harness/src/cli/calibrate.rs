@@ -5,7 +5,7 @@ use super::args::{BaselineDirArg, CalibrateArgs, RunArgs};
 use super::config::RunConfig;
 use super::output::{self, baseline_dir};
 use super::run::measure;
-use super::Outcome;
+use super::CommandOutcome;
 use crate::calibrate::{
     blocks, paired_slowdown_pct, pick, spins_for, subsets, Calibration, SpinFit, CALIBRATION_SCHEMA,
 };
@@ -339,7 +339,7 @@ pub(super) fn calibrate(
     args: &CalibrateArgs,
     env: &dyn Fn(&str) -> Option<String>,
     ws: &Path,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<CommandOutcome> {
     let started = Instant::now();
     let cfg = CalibrateConfig::new(args, env, ws)?;
     let ns = per_message_ns(&cfg)?;
@@ -372,7 +372,7 @@ pub(super) fn calibrate(
     };
     print_result(&cal);
     store(&cal, args, ws)?;
-    Ok(Outcome::Success)
+    Ok(CommandOutcome::Success)
 }
 
 /// Step 1: the cost of one message in each cell (ns), from a short plain run.

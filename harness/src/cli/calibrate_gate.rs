@@ -20,7 +20,7 @@
 use super::args::{CalibrateArgs, RunArgs};
 use super::config::RunConfig;
 use super::run::measure;
-use super::Outcome;
+use super::CommandOutcome;
 use crate::gate::jobs::{candidate_cells, Defaults};
 use crate::gate::sequential::Schedule;
 use crate::gate::trials::{rates, run_trial, CheckData, TrialRates};
@@ -247,7 +247,7 @@ pub(super) fn calibrate_gate(
     args: &CalibrateArgs,
     env: &dyn Fn(&str) -> Option<String>,
     ws: &Path,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<CommandOutcome> {
     let started = Instant::now();
     let s = Setup::new(args, env, ws)?;
     println!(
@@ -283,7 +283,7 @@ pub(super) fn calibrate_gate(
         path.display(),
         started.elapsed().as_secs_f64()
     );
-    Ok(Outcome::Success)
+    Ok(CommandOutcome::Success)
 }
 
 /// Per-op costs and the cost of one spin.

@@ -5,7 +5,7 @@
 
 use super::args::{ChartArgs, CompareArgs, NotesArgs, ReportFormat};
 use super::output::{self, analysis_config, inputs, load_named, load_run_arg};
-use super::Outcome;
+use super::CommandOutcome;
 use crate::gate::{analyze, Analysis, PolicyChoice};
 use crate::store::{Baseline, RunFile};
 use anyhow::Context;
@@ -62,7 +62,7 @@ fn analysis(
     Ok(a)
 }
 
-pub(super) fn compare(args: &CompareArgs, ws: &Path) -> anyhow::Result<Outcome> {
+pub(super) fn compare(args: &CompareArgs, ws: &Path) -> anyhow::Result<CommandOutcome> {
     let l = load(Some(&args.baseline), args.run.as_deref(), &args.dir, ws)?;
     let a = analysis(&l, Some(&args.policy), &args.label, ws, &args.dir)?;
     let bytes = match args.format {
@@ -72,20 +72,20 @@ pub(super) fn compare(args: &CompareArgs, ws: &Path) -> anyhow::Result<Outcome> 
     };
     output::emit(&bytes, args.out.as_deref())?;
     // The notes block prints "Outcome: FAIL (exit code 1)": the process agrees with it.
-    Ok(Outcome::of_verdicts(&a.report.outcome))
+    Ok(CommandOutcome::of_verdicts(&a.report.outcome))
 }
 
-pub(super) fn notes(args: &NotesArgs, ws: &Path) -> anyhow::Result<Outcome> {
+pub(super) fn notes(args: &NotesArgs, ws: &Path) -> anyhow::Result<CommandOutcome> {
     let l = load(args.baseline.as_deref(), args.run.as_deref(), &args.dir, ws)?;
     let a = analysis(&l, args.policy.as_deref(), &args.label, ws, &args.dir)?;
     output::emit(
         &output::render(&MarkdownExporter::default(), &a.report)?,
         None,
     )?;
-    Ok(Outcome::Success)
+    Ok(CommandOutcome::Success)
 }
 
-pub(super) fn chart(args: &ChartArgs, ws: &Path) -> anyhow::Result<Outcome> {
+pub(super) fn chart(args: &ChartArgs, ws: &Path) -> anyhow::Result<CommandOutcome> {
     let l = load(args.baseline.as_deref(), args.run.as_deref(), &args.dir, ws)?;
     let a = analysis(&l, args.policy.as_deref(), "chart", ws, &args.dir)?;
     let dir = args
@@ -101,5 +101,5 @@ pub(super) fn chart(args: &ChartArgs, ws: &Path) -> anyhow::Result<Outcome> {
     for p in written {
         println!("wrote {}", p.display());
     }
-    Ok(Outcome::Success)
+    Ok(CommandOutcome::Success)
 }

@@ -7,7 +7,7 @@ use super::args::RunArgs;
 use crate::spec::knobs::{resolve, FromFile, KnobSetting};
 use crate::spec::matrix_file::{self, MatrixFile, MatrixFileError};
 use crate::spec::{features, Build, Matrix, Sampling, DEFAULT_LATENCY_RATE};
-use crate::{ContenderId, Scenario};
+use crate::ContenderId;
 use ron_bench_runner::scenario::UnknownScenario;
 #[cfg(test)]
 use ron_comparables::knobs::Param;
@@ -98,8 +98,7 @@ pub struct RunConfig {
     pub workspace: PathBuf,
 }
 
-/// The default scenarios.
-pub const DEFAULT_SCENARIOS: [Scenario; 2] = [Scenario::BurstFanout, Scenario::Steady];
+pub use crate::spec::DEFAULT_SCENARIOS;
 
 impl RunConfig {
     /// Validates `args` against the matrix file and the environment `env`.

@@ -6,7 +6,7 @@ use super::config::RunConfig;
 use super::gate_config::{GateConfig, GateMode};
 use super::output::{self, analysis_config, inputs, load_named, load_run_arg};
 use super::run::{measure, print_plan};
-use super::Outcome;
+use super::CommandOutcome;
 use crate::gate::{analyze, cross_machine, derive_jobs, describe_machine, Defaults};
 use crate::runner::Plan;
 use crate::spec::Sampling;
@@ -20,7 +20,7 @@ pub(super) fn gate(
     args: &GateArgs,
     env: &dyn Fn(&str) -> Option<String>,
     ws: &Path,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<CommandOutcome> {
     let cfg = GateConfig::new(args)?;
     if let GateMode::Revision { .. } = cfg.mode {
         return super::against::gate_against(&cfg, env, ws);
@@ -65,7 +65,7 @@ pub(super) fn finish(
     run: &RunFile,
     started: Instant,
     stop: Option<crate::gate::sequential::Stop>,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<CommandOutcome> {
     output::check_something_checked(&a.report, &policy.name, cfg.allow_empty)?;
     println!("\n{}", output::verdict_table(&a.report));
     let dir = cfg
@@ -102,9 +102,9 @@ pub(super) fn finish(
         started.elapsed().as_secs_f64()
     );
     Ok(if o.passed {
-        Outcome::Success
+        CommandOutcome::Success
     } else {
-        Outcome::GateFailed
+        CommandOutcome::GateFailed
     })
 }
 

@@ -2,7 +2,7 @@
 
 use super::args::{AmdahlArgs, ExportArgs, ExportFormat, ImportCommand};
 use super::output::{self, baseline_dir};
-use super::Outcome;
+use super::CommandOutcome;
 use crate::store::{now_utc, Baseline, Environment, RunFile, BASELINE_SCHEMA, RUN_SCHEMA};
 use anyhow::{bail, Context};
 use ron_bench_report::analysis::{
@@ -13,7 +13,7 @@ use ron_bench_report::interop::{criterion_root, import_criterion, ImportedBaseli
 use ron_bench_report::report::{Meta, Report};
 use std::path::Path;
 
-pub(super) fn import(cmd: ImportCommand, ws: &Path) -> anyhow::Result<Outcome> {
+pub(super) fn import(cmd: ImportCommand, ws: &Path) -> anyhow::Result<CommandOutcome> {
     let ImportCommand::Criterion {
         dir,
         name,
@@ -55,7 +55,7 @@ pub(super) fn import(cmd: ImportCommand, ws: &Path) -> anyhow::Result<Outcome> {
         path.display()
     );
     println!("note: criterion records no machine, compiler or commit; this machine's fingerprint was recorded");
-    Ok(Outcome::Success)
+    Ok(CommandOutcome::Success)
 }
 
 /// A run with no cells, carrying this environment (criterion records none of its own).
@@ -148,7 +148,7 @@ fn display_report(name: &str, series: &[Series]) -> Report {
     Report::build(meta, &cells, &checks, &eval)
 }
 
-pub(super) fn export(args: &ExportArgs, ws: &Path) -> anyhow::Result<Outcome> {
+pub(super) fn export(args: &ExportArgs, ws: &Path) -> anyhow::Result<CommandOutcome> {
     let b = baseline_dir(&args.dir, ws)
         .load(&args.name)
         .with_context(|| format!("export {}", args.name))?;
@@ -177,7 +177,7 @@ pub(super) fn export(args: &ExportArgs, ws: &Path) -> anyhow::Result<Outcome> {
         }
     };
     output::emit(&bytes, args.out.as_deref())?;
-    Ok(Outcome::Success)
+    Ok(CommandOutcome::Success)
 }
 
 fn critcmp_of_import(imp: &ImportedBaseline, name: &str) -> anyhow::Result<Vec<u8>> {
@@ -186,7 +186,7 @@ fn critcmp_of_import(imp: &ImportedBaseline, name: &str) -> anyhow::Result<Vec<u
     Ok(buf)
 }
 
-pub(super) fn amdahl_cmd(args: &AmdahlArgs) -> anyhow::Result<Outcome> {
+pub(super) fn amdahl_cmd(args: &AmdahlArgs) -> anyhow::Result<CommandOutcome> {
     let s = amdahl(args.p, args.s)
         .map_err(|e| anyhow::anyhow!("--p {} --s {}: {e}", args.p, args.s))?;
     println!(
@@ -200,5 +200,5 @@ pub(super) fn amdahl_cmd(args: &AmdahlArgs) -> anyhow::Result<Outcome> {
             "unbounded".into()
         }
     );
-    Ok(Outcome::Success)
+    Ok(CommandOutcome::Success)
 }

@@ -1,13 +1,13 @@
 //! `ron-bench merge RUNFILE...`: shard runs -> one run file (see [`crate::store::merge`]).
 
 use super::args::MergeArgs;
-use super::Outcome;
+use super::CommandOutcome;
 use crate::store::merge::merge as merge_runs;
 use crate::store::{load_shard, write_json_atomic, write_unique_json};
 use anyhow::Context;
 use std::path::Path;
 
-pub(super) fn merge(args: &MergeArgs, ws: &Path) -> anyhow::Result<Outcome> {
+pub(super) fn merge(args: &MergeArgs, ws: &Path) -> anyhow::Result<CommandOutcome> {
     let mut shards = Vec::new();
     for p in &args.files {
         // The error names the file already.
@@ -39,5 +39,5 @@ pub(super) fn merge(args: &MergeArgs, ws: &Path) -> anyhow::Result<Outcome> {
         merged.cells.len(),
         merged.skipped.len()
     );
-    Ok(Outcome::Success)
+    Ok(CommandOutcome::Success)
 }

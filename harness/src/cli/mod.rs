@@ -27,28 +27,28 @@ use std::process::ExitCode;
 
 /// How a successful command ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum CommandOutcome {
     /// Exit 0.
     Success,
     /// Exit 1: a gate failed (used by later commands).
     GateFailed,
 }
 
-impl Outcome {
+impl CommandOutcome {
     /// The outcome the verdicts call for (their `exit_code`: 0 pass, 1 a gate failed).
-    pub fn of_verdicts(o: &ron_bench_report::analysis::Outcome) -> Outcome {
+    pub fn of_verdicts(o: &ron_bench_report::analysis::Outcome) -> CommandOutcome {
         if o.passed && o.exit_code == 0 {
-            Outcome::Success
+            CommandOutcome::Success
         } else {
-            Outcome::GateFailed
+            CommandOutcome::GateFailed
         }
     }
 
     /// The process exit code.
     pub fn exit_code(self) -> ExitCode {
         match self {
-            Outcome::Success => ExitCode::SUCCESS,
-            Outcome::GateFailed => ExitCode::from(1),
+            CommandOutcome::Success => ExitCode::SUCCESS,
+            CommandOutcome::GateFailed => ExitCode::from(1),
         }
     }
 }
@@ -83,7 +83,7 @@ fn check_workspace(
 }
 
 /// Runs the parsed command.
-pub fn dispatch(args: Args) -> anyhow::Result<Outcome> {
+pub fn dispatch(args: Args) -> anyhow::Result<CommandOutcome> {
     let env = ron_comparables::knobs::process_env;
     let workspace = config::workspace_root(&env);
     check_workspace(&env, &workspace)?;

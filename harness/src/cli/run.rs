@@ -2,7 +2,7 @@
 
 use super::args::RunArgs;
 use super::config::{OutTarget, RunConfig};
-use super::{table, Outcome};
+use super::{table, CommandOutcome};
 use crate::runner::build::{build_runner, target_dir};
 use crate::runner::mock::MockExecutor;
 use crate::runner::process::ProcessExecutor;
@@ -24,7 +24,7 @@ pub(super) fn run(
     args: &RunArgs,
     env: &dyn Fn(&str) -> Option<String>,
     workspace: &Path,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<CommandOutcome> {
     let started = Instant::now();
     let created_utc = now_utc();
     let cfg = RunConfig::new(args, env, workspace)?;
@@ -47,7 +47,7 @@ pub(super) fn run(
     let warnings = print_plan(&plan, &cfg);
     if cfg.dry_run {
         println!("dry run: nothing built, run or written");
-        return Ok(Outcome::Success);
+        return Ok(CommandOutcome::Success);
     }
     let out_path = prepare_output(&cfg.out)?;
     let mut run = measure(&plan, &cfg.workspace, cfg.mock, cfg.knobs.clone(), warnings)?;
@@ -63,7 +63,7 @@ pub(super) fn run(
         run.skipped.len(),
         started.elapsed().as_secs_f64()
     );
-    Ok(Outcome::Success)
+    Ok(CommandOutcome::Success)
 }
 
 /// Builds what `plan` needs, runs it (Ctrl-C aware) and returns the run file (not written).

@@ -67,7 +67,6 @@ impl Defaults {
 
 const FANOUT_LADDER: [u64; 5] = [1, 2, 4, 8, 16];
 const CAP_LADDER: [u64; 5] = [64, 128, 256, 1024, 2048];
-const DEFAULT_SCENARIOS: [Scenario; 2] = [Scenario::Steady, Scenario::BurstFanout];
 
 /// Values of `param` a gate admits: its `OneOf` list, else `defaults` filtered by its bounds,
 /// else the ladder within the bounds (only the smallest when `quick`). `Bound::Param` bounds
@@ -259,7 +258,7 @@ pub fn derive_jobs(
 
 fn scenario_names(gate: &GateSpec) -> Vec<Scenario> {
     if gate.scenarios.is_empty() {
-        DEFAULT_SCENARIOS.to_vec()
+        crate::spec::DEFAULT_SCENARIOS.to_vec()
     } else {
         gate.scenarios
             .iter()

@@ -11,7 +11,7 @@
 //! label or contender by `RON_BENCH_MOCK_SLOW`). With fixed units (`--measure instructions`)
 //! it also reports an instruction count: 10 per ns of cost, without the round jitter.
 
-use super::{ExecError, Executor, Job, Outcome, RunOutput};
+use super::{ExecError, Executor, Job, JobOutcome, RunOutput};
 use crate::{ContenderId, Scenario};
 use ron_bench_runner::protocol::{Counters, PROTOCOL};
 use ron_bench_runner::{Done, Hello, SampleLine};
@@ -46,7 +46,7 @@ impl MockExecutor {
 }
 
 impl Executor for MockExecutor {
-    fn execute(&mut self, job: &Job<'_>) -> Result<Outcome, ExecError> {
+    fn execute(&mut self, job: &Job<'_>) -> Result<JobOutcome, ExecError> {
         self.log
             .push((job.round, job.cell.id.clone(), job.build.label.clone()));
         if self.fail_cell.as_deref() == Some(&job.cell.id) {
@@ -70,7 +70,7 @@ impl Executor for MockExecutor {
             }
             _ => 1.0,
         };
-        Ok(Outcome::Ran(synthesize(job, injected)))
+        Ok(JobOutcome::Ran(synthesize(job, injected)))
     }
 }
 

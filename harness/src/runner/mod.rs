@@ -25,7 +25,7 @@ use thiserror::Error;
 
 /// What one process run produced.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
+pub enum JobOutcome {
     /// It measured.
     Ran(RunOutput),
     /// The runner declined (feature or workload missing in that build).
@@ -118,7 +118,7 @@ pub enum RunError {
 /// Performs one process run.
 pub trait Executor {
     /// Runs `job` to completion.
-    fn execute(&mut self, job: &Job<'_>) -> Result<Outcome, ExecError>;
+    fn execute(&mut self, job: &Job<'_>) -> Result<JobOutcome, ExecError>;
 }
 
 /// What a run will do, decided before anything is built or spawned.
@@ -297,13 +297,13 @@ pub fn execute(
             return Err(interrupted());
         }
         let line = match outcome? {
-            Outcome::Ran(out) => {
+            JobOutcome::Ran(out) => {
                 let rec = round_record(round, seq as u32, &out);
                 let line = progress_line(&job, &rec);
                 rounds[i].push(rec);
                 line
             }
-            Outcome::Skipped(reason) => {
+            JobOutcome::Skipped(reason) => {
                 let line = format!("{} [{}]: skipped: {reason}", cell.id, build.label);
                 runner_skips.push((i, reason));
                 line

@@ -5,7 +5,7 @@
 //! (`--toggle-collect` on [`ron_bench_runner::measure::MEASURED_SYMBOL`]); the count is read
 //! from the `totals:` line of callgrind's output file.
 
-use super::{ExecError, Executor, Job, Outcome, RunOutput};
+use super::{ExecError, Executor, Job, JobOutcome, RunOutput};
 use ron_bench_runner::measure::MEASURED_SYMBOL;
 use ron_bench_runner::protocol::{PROTOCOL, PROTOCOL_V1};
 use ron_bench_runner::Line;
@@ -123,7 +123,7 @@ impl ProcessExecutor {
 }
 
 impl Executor for ProcessExecutor {
-    fn execute(&mut self, job: &Job<'_>) -> Result<Outcome, ExecError> {
+    fn execute(&mut self, job: &Job<'_>) -> Result<JobOutcome, ExecError> {
         let bin = self
             .bins
             .get(job.build_index)
@@ -143,7 +143,7 @@ impl Executor for ProcessExecutor {
         };
         let cg_file = cg_dir.as_ref().map(|d| d.path().join("callgrind.out"));
         let Some(out) = self.spawn(&bin, job, cg_file.as_deref())? else {
-            return Ok(Outcome::Skipped(format!(
+            return Ok(JobOutcome::Skipped(format!(
                 "the runner of build `{}` predates knob `payload` (its revision cannot run {})",
                 job.build.label, job.cell.id
             )));
@@ -153,7 +153,7 @@ impl Executor for ProcessExecutor {
             // A runner built from an older revision may predate a scenario: that side has no
             // data for the cell (a `missing` verdict), which is not a tool failure.
             if out.status.code() == Some(2) && stderr.contains("unknown scenario") {
-                return Ok(Outcome::Skipped(format!(
+                return Ok(JobOutcome::Skipped(format!(
                     "the runner of build `{}` does not know scenario `{}` (its revision predates it)",
                     job.build.label, job.cell.scenario
                 )));
@@ -173,7 +173,7 @@ impl Executor for ProcessExecutor {
         };
         let mut outcome = parse_output(&String::from_utf8_lossy(&out.stdout))
             .map_err(|e| protocol(e.to_string()))?;
-        if let (Some(f), Outcome::Ran(run)) = (&cg_file, &mut outcome) {
+        if let (Some(f), JobOutcome::Ran(run)) = (&cg_file, &mut outcome) {
             let text = std::fs::read_to_string(f)
                 .map_err(|e| protocol(format!("no callgrind output at {}: {e}", f.display())))?;
             let total = callgrind_total(&text)
@@ -236,7 +236,7 @@ pub enum OutputError {
 pub struct NoValgrind;
 
 /// Parses a runner's stdout: `skip`, or `hello`, `sample`..., `done`.
-pub fn parse_output(stdout: &str) -> Result<Outcome, OutputError> {
+pub fn parse_output(stdout: &str) -> Result<JobOutcome, OutputError> {
     let mut hello = None;
     let mut samples = Vec::new();
     let mut done = None;
@@ -251,7 +251,7 @@ pub fn parse_output(stdout: &str) -> Result<Outcome, OutputError> {
             text: truncate(text, 120),
         })?;
         match line {
-            Line::Skip { reason } => return Ok(Outcome::Skipped(reason)),
+            Line::Skip { reason } => return Ok(JobOutcome::Skipped(reason)),
             Line::Hello(h) if h.protocol == PROTOCOL || h.protocol == PROTOCOL_V1 => {
                 hello = Some(h)
             }
@@ -261,7 +261,7 @@ pub fn parse_output(stdout: &str) -> Result<Outcome, OutputError> {
         }
     }
     match (hello, done) {
-        (Some(hello), Some(done)) if !samples.is_empty() => Ok(Outcome::Ran(RunOutput {
+        (Some(hello), Some(done)) if !samples.is_empty() => Ok(JobOutcome::Ran(RunOutput {
             hello,
             samples,
             done,
@@ -295,7 +295,7 @@ mod tests {
     fn parses_a_full_run() {
         let text = format!("{HELLO}\n{SAMPLE}\n{SAMPLE}\n{DONE}\n");
         match parse_output(&text).unwrap() {
-            Outcome::Ran(r) => {
+            JobOutcome::Ran(r) => {
                 assert_eq!(r.samples.len(), 2);
                 assert_eq!(r.hello.units_per_sample, 10);
                 assert_eq!(r.done.peak_rss_bytes, 4096);
@@ -359,7 +359,7 @@ mod tests {
             request: request.clone(),
         };
         match exec.execute(&job).unwrap() {
-            Outcome::Ran(r) => assert_eq!(r.hello.features, vec!["tls7".to_string()]),
+            JobOutcome::Ran(r) => assert_eq!(r.hello.features, vec!["tls7".to_string()]),
             other => panic!("{other:?}"),
         }
         assert!(exec.v1_builds.contains(&0));
@@ -379,7 +379,7 @@ mod tests {
             ..job
         };
         assert!(
-            matches!(exec.execute(&job).unwrap(), Outcome::Skipped(r) if r.contains("payload"))
+            matches!(exec.execute(&job).unwrap(), JobOutcome::Skipped(r) if r.contains("payload"))
         );
     }
 
@@ -396,7 +396,7 @@ mod tests {
         let skip = r#"{"type":"skip","reason":"needs bus_batch"}"#;
         assert_eq!(
             parse_output(skip).unwrap(),
-            Outcome::Skipped("needs bus_batch".into())
+            JobOutcome::Skipped("needs bus_batch".into())
         );
         assert!(parse_output(&format!("{HELLO}\n{SAMPLE}\n"))
             .unwrap_err()

@@ -19,6 +19,9 @@ pub mod shard;
 use crate::{ContenderId, Scenario};
 use serde::{Deserialize, Serialize};
 
+/// The scenarios of a run (and of a gate that names none): the seed's two benchmark shapes.
+pub const DEFAULT_SCENARIOS: [Scenario; 2] = [Scenario::BurstFanout, Scenario::Steady];
+
 /// The publish rate of the `latency` scenario (messages/s): below saturation on every
 /// contender on a 2-core machine.
 pub const DEFAULT_LATENCY_RATE: u64 = 100_000;
