@@ -49,7 +49,7 @@ pub use golden::{
 };
 pub use health::{
     HealthError, HealthSnapshot, HealthState, ReadinessResponse, GATE_CONFIG_LOADED,
-    GATE_SERVICES_OK,
+    GATE_SERVICES_OK, MAX_ERROR_LEN,
 };
 
 use prometheus::Registry;
