@@ -21,6 +21,8 @@
 //! * `--large` (or `RON_METRICS_LOAD=large`) registers 10,000 synthetic series, for load
 //!   tests of a big exposition.
 //! * `RON_TLS_FLUSH_THRESHOLD` is validated at startup: a non-number exits with status 2.
+//! * Ctrl-C (SIGINT) or SIGTERM stops it (also before `--run-for` ends); shutdown waits at
+//!   most 1 s for blocking work.
 
 mod config;
 
@@ -157,16 +159,33 @@ async fn run(args: Args) -> Result<(), String> {
     let watcher = tokio::spawn(watch_config(args.config, bus, metrics, health));
 
     match args.run_for {
-        Some(d) => tokio::time::sleep(d).await,
-        None => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
+        Some(d) => tokio::select! {
+            () = tokio::time::sleep(d) => {}
+            () = stop_signal() => {}
+        },
+        None => stop_signal().await,
     }
     say!("kernel_demo: shutting down");
     for task in [publisher, watcher, server] {
         task.abort();
     }
     Ok(())
+}
+
+/// Ctrl-C (SIGINT) or SIGTERM (what service managers send).
+async fn stop_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
 }
 
 /// A thread subscriber: reports itself healthy, then logs config events until the bus closes.

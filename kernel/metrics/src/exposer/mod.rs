@@ -28,6 +28,8 @@
 //! [`RejectReason`]).
 
 mod admit;
+#[cfg(test)]
+mod head_fuzz;
 mod io;
 mod routes;
 
@@ -319,6 +321,9 @@ where
     });
     let conn = http1::Builder::new()
         .keep_alive(!health_only)
+        // A client that shuts down its write side after the request (`nc -N`, scripts)
+        // still gets its answer; deadlines bound the rest.
+        .half_close(true)
         .max_buf_size(config.max_header_bytes.max(8 * 1024))
         .serve_connection(TokioIo::new(io), service);
     tokio::pin!(conn);
