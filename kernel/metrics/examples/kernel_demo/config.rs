@@ -330,8 +330,6 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(512))]
-
         /// Arbitrary bytes: never a panic; either an error or a config that validates.
         #[test]
         fn arbitrary_bytes_give_an_error_or_a_valid_config(

@@ -137,8 +137,6 @@ fn arb_case() -> impl Strategy<Value = Case> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
-
     /// Arbitrary bytes: no panic, no hang; the server either closes silently or answers
     /// with well-formed HTTP/1.1 responses of known statuses.
     #[test]
