@@ -66,7 +66,11 @@ fn responses(mut wire: &[u8]) -> Vec<(u16, String, Vec<u8>)> {
         let text = String::from_utf8_lossy(wire);
         let head_end = text.find("\r\n\r\n").expect("a complete response head") + 4;
         let head = text[..head_end].to_ascii_lowercase();
-        assert!(head.starts_with("http/1.1 "), "{head}");
+        // hyper answers an HTTP/1.0 request (a corrupted version byte can make one) in 1.0.
+        assert!(
+            head.starts_with("http/1.1 ") || head.starts_with("http/1.0 "),
+            "{head}"
+        );
         let status: u16 = head[9..12].parse().expect("a 3-digit status");
         let len: usize = head
             .lines()
@@ -138,7 +142,7 @@ fn arb_case() -> impl Strategy<Value = Case> {
 
 proptest! {
     /// Arbitrary bytes: no panic, no hang; the server either closes silently or answers
-    /// with well-formed HTTP/1.1 responses of known statuses.
+    /// with well-formed HTTP/1.x responses of known statuses.
     #[test]
     fn arbitrary_bytes_get_a_known_answer_or_a_close(
         input in prop::collection::vec(any::<u8>(), 0..512)
