@@ -283,9 +283,13 @@ fn refuse_over_capacity(stream: TcpStream, golden: &GoldenMetrics) {
     // does not, the client just sees the connection close.
     let _ = stream.try_write(RESPONSE);
     // Closing with an unread request in the buffer sends a reset, which can make the client
-    // lose the 503: discard what has already arrived first.
-    let mut sink = [0u8; 1024];
-    while matches!(stream.try_read(&mut sink), Ok(n) if n > 0) {}
+    // lose the 503: discard what has already arrived first (a request head's worth at most).
+    let mut sink = [0u8; 4096];
+    for _ in 0..4 {
+        if !matches!(stream.try_read(&mut sink), Ok(n) if n > 0) {
+            break;
+        }
+    }
     drop(stream);
 }
 
