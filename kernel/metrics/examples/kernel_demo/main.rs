@@ -372,7 +372,8 @@ mod tests {
     /// The defect: a FIFO at the config path blocked the watcher for good (later changes
     /// never applied) and kept the runtime from shutting down (Ctrl-C did not stop the
     /// demo). Now the FIFO is refused and reported, the file that replaces it is applied,
-    /// a bad edit keeps the last good config, and the runtime drops promptly.
+    /// a half-written edit and a 200 MB file keep the last good config (reported), and the
+    /// runtime drops promptly.
     #[test]
     fn a_fifo_config_is_refused_and_the_watcher_keeps_going() {
         let dir = tempfile::tempdir().unwrap();
@@ -434,6 +435,22 @@ mod tests {
         ));
         assert!(metrics.amnesia(), "a half-written config flipped amnesia");
         assert_eq!(m.last_ok.get(), 0);
+
+        // 200 MB (sparse) at the path: refused from its size, never read.
+        let big = dir.path().join("big.tmp");
+        std::fs::File::create(&big)
+            .unwrap()
+            .set_len(200 << 20)
+            .unwrap();
+        std::fs::rename(&big, &path).unwrap();
+        assert!(
+            eventually(
+                || config_error(&health).is_some_and(|e| e.contains("over the 65536-byte limit"))
+            ),
+            "{:?}",
+            config_error(&health)
+        );
+        assert!(metrics.amnesia());
 
         // Shutdown (what Ctrl-C leads to) is not held up by any blocked reader.
         task.abort();
