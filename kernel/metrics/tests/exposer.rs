@@ -258,17 +258,17 @@ async fn silent_connections_are_dropped_at_the_read_timeout() {
     task.abort();
 }
 
-/// 500 connections against a cap of 32 (+ a health reserve of 4): the first 32 are held
-/// open without a request (so none is idle and evictable), the other 468 ask for `/metrics`
-/// and get 503 (4 of them from the reserve, which answers only health routes; the rest
-/// without being read) and are closed; once the held ones go, new clients are served again.
+/// 500 connections against a cap of 32 (no health reserve): the first 32 are held open
+/// without a request (so none is idle and evictable), the other 468 ask for `/metrics` and
+/// get an immediate 503 and are closed; once the held ones go, new clients are served again.
+/// (`tests/liveness.rs` covers the reserve.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connection_cap_refuses_the_excess_of_500_connections() {
     const CAP: usize = 32;
     const TOTAL: usize = 500;
     let config = ExposerConfig {
         max_connections: CAP,
-        health_reserve: 4,
+        health_reserve: 0,
         read_timeout: Duration::from_secs(30), // held connections must stay held
         ..ExposerConfig::default()
     };

@@ -11,10 +11,15 @@
 //!    the freed slot;
 //! 3. one of [`health_reserve`](super::ExposerConfig::health_reserve) extra slots: one
 //!    request, then closed; only `/healthz` and `/readyz` are answered, other routes get 503;
-//! 4. otherwise 503 without reading the request.
+//! 4. no free reserve slot, but one holds a connection that has not been answered yet: the
+//!    oldest such one is closed (counted as `conn_limit`) and the newcomer takes its slot, so
+//!    the reserve goes to the newest arrivals and a flood of silent or dribbling
+//!    connections cannot keep probes out (a probe sends its head at once and is answered
+//!    in well under a millisecond);
+//! 5. otherwise 503 without reading the request.
 //!
-//! Connections that never finish a request head are not evicted: the read deadline ends
-//! them, and the reserve keeps the health routes reachable meanwhile.
+//! Full connections that have not finished a request are never evicted (a slow scrape stays
+//! safe): the read deadline ends silent ones, and the reserve answers probes meanwhile.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -25,7 +30,7 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 /// The activity of one full connection, shared between its I/O wrapper and the table.
 #[derive(Debug)]
 pub(crate) struct Activity {
-    /// Nanoseconds since the table's epoch when the connection last went idle, plus one;
+    /// Nanoseconds since the server's epoch when the connection last went idle, plus one;
     /// 0 while it has not yet answered a request or is reading the next one.
     idle_since: AtomicU64,
     /// Set once the connection was chosen for eviction (so it is chosen only once).
@@ -50,6 +55,12 @@ impl Activity {
     pub(crate) async fn evicted(&self) {
         self.evict.notified().await;
     }
+
+    fn ask_to_close(&self) -> bool {
+        self.evicting.store(true, Ordering::Relaxed);
+        self.evict.notify_one();
+        true
+    }
 }
 
 /// The full connections, for picking the longest-idle one.
@@ -57,7 +68,6 @@ impl Activity {
 struct Table {
     next_id: AtomicU64,
     live: Mutex<HashMap<u64, Arc<Activity>>>,
-    epoch: Instant,
 }
 
 impl Table {
@@ -77,30 +87,47 @@ impl Table {
                 since => Some((since, a)),
             })
             .min_by_key(|(since, _)| *since);
-        match oldest {
-            Some((_, activity)) => {
-                activity.evicting.store(true, Ordering::Relaxed);
-                activity.evict.notify_one();
-                true
-            }
-            None => false,
-        }
+        oldest.is_some_and(|(_, activity)| activity.ask_to_close())
+    }
+
+    /// Asks the oldest connection that has not been answered yet to close; false when every
+    /// one has been.
+    fn evict_oldest_unanswered(&self) -> bool {
+        let live = self.lock();
+        let oldest = live
+            .iter()
+            .filter(|(_, a)| !a.evicting.load(Ordering::Relaxed))
+            .filter(|(_, a)| a.idle_since.load(Ordering::Relaxed) == 0)
+            .min_by_key(|(id, _)| **id);
+        oldest.is_some_and(|(_, activity)| activity.ask_to_close())
     }
 }
 
 /// What a connection may do; holding it keeps its slot taken.
 #[derive(Debug)]
-pub(crate) enum Ticket {
-    /// Every route, keep-alive; evictable while idle.
-    Full {
-        _permit: OwnedSemaphorePermit,
-        slot: Slot,
-    },
-    /// `/healthz` and `/readyz` only, one request.
-    HealthOnly { _permit: OwnedSemaphorePermit },
+pub(crate) struct Ticket {
+    pub(crate) pool: PoolKind,
+    _permit: OwnedSemaphorePermit,
+    pub(crate) slot: Slot,
 }
 
-/// A full connection's entry in the table, removed on drop.
+/// The two pools of slots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PoolKind {
+    /// Every route, keep-alive; evictable while idle between requests.
+    Full,
+    /// `/healthz` and `/readyz` only, one request; evictable until answered.
+    HealthOnly,
+}
+
+/// One pool: its permits and its live connections.
+#[derive(Debug, Clone)]
+struct Pool {
+    permits: Arc<Semaphore>,
+    table: Arc<Table>,
+}
+
+/// A connection's entry in its pool's table, removed on drop.
 #[derive(Debug)]
 pub(crate) struct Slot {
     id: u64,
@@ -118,73 +145,94 @@ impl Drop for Slot {
 #[derive(Debug)]
 pub(crate) enum Decision {
     Admitted(Ticket),
-    /// An idle keep-alive was asked to close: wait for its slot with
+    /// A connection of this pool was asked to close: wait for its slot with
     /// [`Admission::after_eviction`].
-    Evicting,
+    Evicting(PoolKind),
     Refused,
 }
 
 /// The connection slots of one server.
 #[derive(Debug, Clone)]
 pub(crate) struct Admission {
-    full: Arc<Semaphore>,
-    reserve: Arc<Semaphore>,
-    table: Arc<Table>,
+    full: Pool,
+    reserve: Pool,
+    epoch: Instant,
 }
 
 impl Admission {
     pub(crate) fn new(max_connections: usize, health_reserve: usize) -> Self {
         let epoch = Instant::now();
-        Admission {
-            full: Arc::new(Semaphore::new(max_connections)),
-            reserve: Arc::new(Semaphore::new(health_reserve)),
+        let pool = |permits| Pool {
+            permits: Arc::new(Semaphore::new(permits)),
             table: Arc::new(Table {
                 next_id: AtomicU64::new(0),
                 live: Mutex::new(HashMap::new()),
-                epoch,
             }),
+        };
+        Admission {
+            full: pool(max_connections),
+            reserve: pool(health_reserve),
+            epoch,
         }
     }
 
     /// Decides without waiting (called from the accept loop).
     pub(crate) fn admit(&self) -> Decision {
-        if let Ok(permit) = Arc::clone(&self.full).try_acquire_owned() {
-            return Decision::Admitted(self.full_ticket(permit));
+        if let Some(ticket) = self.try_pool(PoolKind::Full) {
+            return Decision::Admitted(ticket);
         }
-        if self.table.evict_longest_idle() {
-            return Decision::Evicting;
+        if self.full.table.evict_longest_idle() {
+            return Decision::Evicting(PoolKind::Full);
         }
-        self.try_reserve()
-            .map_or(Decision::Refused, Decision::Admitted)
+        if let Some(ticket) = self.try_pool(PoolKind::HealthOnly) {
+            return Decision::Admitted(ticket);
+        }
+        if self.reserve.table.evict_oldest_unanswered() {
+            return Decision::Evicting(PoolKind::HealthOnly);
+        }
+        Decision::Refused
     }
 
-    /// After [`Decision::Evicting`]: the freed full slot, else a reserve slot, else `None`.
-    pub(crate) async fn after_eviction(&self, wait: Duration) -> Option<Ticket> {
-        match tokio::time::timeout(wait, Arc::clone(&self.full).acquire_owned()).await {
-            Ok(Ok(permit)) => Some(self.full_ticket(permit)),
-            _ => self.try_reserve(),
+    /// After [`Decision::Evicting`]: the freed slot (waiting up to `wait`), else for the
+    /// full pool a free reserve slot, else `None`.
+    pub(crate) async fn after_eviction(&self, kind: PoolKind, wait: Duration) -> Option<Ticket> {
+        let permits = Arc::clone(&self.pool(kind).permits);
+        match tokio::time::timeout(wait, permits.acquire_owned()).await {
+            Ok(Ok(permit)) => Some(self.ticket(kind, permit)),
+            _ if kind == PoolKind::Full => self.try_pool(PoolKind::HealthOnly),
+            _ => None,
         }
     }
 
-    fn try_reserve(&self) -> Option<Ticket> {
-        let permit = Arc::clone(&self.reserve).try_acquire_owned().ok()?;
-        Some(Ticket::HealthOnly { _permit: permit })
+    fn pool(&self, kind: PoolKind) -> &Pool {
+        match kind {
+            PoolKind::Full => &self.full,
+            PoolKind::HealthOnly => &self.reserve,
+        }
     }
 
-    fn full_ticket(&self, permit: OwnedSemaphorePermit) -> Ticket {
+    fn try_pool(&self, kind: PoolKind) -> Option<Ticket> {
+        let permits = Arc::clone(&self.pool(kind).permits);
+        let permit = permits.try_acquire_owned().ok()?;
+        Some(self.ticket(kind, permit))
+    }
+
+    fn ticket(&self, kind: PoolKind, permit: OwnedSemaphorePermit) -> Ticket {
+        let table = &self.pool(kind).table;
         let activity = Arc::new(Activity {
             idle_since: AtomicU64::new(0),
             evicting: AtomicBool::new(false),
             evict: Notify::new(),
-            epoch: self.table.epoch,
+            epoch: self.epoch,
         });
-        let id = self.table.next_id.fetch_add(1, Ordering::Relaxed);
-        self.table.lock().insert(id, Arc::clone(&activity));
-        Ticket::Full {
+        let id = table.next_id.fetch_add(1, Ordering::Relaxed);
+        table.lock().insert(id, Arc::clone(&activity));
+        Ticket {
+            pool: kind,
             _permit: permit,
             slot: Slot {
                 id,
-                table: Arc::clone(&self.table),
+                table: Arc::clone(table),
                 activity,
             },
         }
@@ -195,51 +243,73 @@ impl Admission {
 mod tests {
     use super::*;
 
-    fn activity(ticket: &Ticket) -> Arc<Activity> {
-        match ticket {
-            Ticket::Full { slot, .. } => Arc::clone(&slot.activity),
-            Ticket::HealthOnly { .. } => panic!("expected a full ticket"),
+    fn admitted(d: Decision) -> Ticket {
+        match d {
+            Decision::Admitted(t) => t,
+            other => panic!("{other:?}"),
         }
     }
 
     #[tokio::test]
     async fn full_then_eviction_of_the_longest_idle_then_reserve_then_refusal() {
         let admission = Admission::new(2, 1);
-        let a = match admission.admit() {
-            Decision::Admitted(t) => t,
-            other => panic!("{other:?}"),
-        };
-        let b = match admission.admit() {
-            Decision::Admitted(t) => t,
-            other => panic!("{other:?}"),
-        };
+        let a = admitted(admission.admit());
+        let b = admitted(admission.admit());
+        assert_eq!((a.pool, b.pool), (PoolKind::Full, PoolKind::Full));
         // Neither has answered a request yet: nothing to evict, so the reserve is used.
-        let reserve = admission.admit();
-        assert!(matches!(
-            reserve,
-            Decision::Admitted(Ticket::HealthOnly { .. })
-        ));
+        let reserve = admitted(admission.admit());
+        assert_eq!(reserve.pool, PoolKind::HealthOnly);
+        // The reserve connection is answered: nothing left to evict anywhere.
+        reserve.slot.activity.idle();
         assert!(matches!(admission.admit(), Decision::Refused));
         // b went idle first, then a: b is the longest idle and is the one asked to close.
-        activity(&b).idle();
+        b.slot.activity.idle();
         tokio::time::sleep(Duration::from_millis(2)).await;
-        activity(&a).idle();
-        assert!(matches!(admission.admit(), Decision::Evicting));
-        tokio::time::timeout(Duration::from_secs(5), activity(&b).evicted())
-            .await
-            .expect("b was asked to close");
-        assert!(activity(&b).evicting.load(Ordering::Relaxed));
-        assert!(!activity(&a).evicting.load(Ordering::Relaxed));
-        // b's connection ends: its slot goes to the waiting newcomer.
-        drop(b);
-        let next = admission.after_eviction(Duration::from_secs(5)).await;
-        assert!(matches!(next, Some(Ticket::Full { .. })));
-        // a is the only idle one left; a busy connection is never chosen.
-        activity(&a).busy();
-        drop(reserve);
+        a.slot.activity.idle();
         assert!(matches!(
             admission.admit(),
-            Decision::Admitted(Ticket::HealthOnly { .. })
+            Decision::Evicting(PoolKind::Full)
         ));
+        tokio::time::timeout(Duration::from_secs(5), b.slot.activity.evicted())
+            .await
+            .expect("b was asked to close");
+        assert!(!a.slot.activity.evicting.load(Ordering::Relaxed));
+        // b's connection ends: its slot goes to the waiting newcomer.
+        drop(b);
+        let next = admission
+            .after_eviction(PoolKind::Full, Duration::from_secs(5))
+            .await;
+        assert_eq!(next.as_ref().map(|t| t.pool), Some(PoolKind::Full));
+        // A busy connection is never chosen; a freed reserve slot is used again.
+        a.slot.activity.busy();
+        drop(reserve);
+        assert_eq!(admitted(admission.admit()).pool, PoolKind::HealthOnly);
+    }
+
+    #[tokio::test]
+    async fn a_full_reserve_gives_way_to_newcomers_oldest_unanswered_first() {
+        let admission = Admission::new(1, 2);
+        let _full = admitted(admission.admit());
+        let r1 = admitted(admission.admit());
+        let r2 = admitted(admission.admit());
+        assert!(matches!(
+            admission.admit(),
+            Decision::Evicting(PoolKind::HealthOnly)
+        ));
+        assert!(r1.slot.activity.evicting.load(Ordering::Relaxed));
+        assert!(!r2.slot.activity.evicting.load(Ordering::Relaxed));
+        drop(r1);
+        let r3 = admission
+            .after_eviction(PoolKind::HealthOnly, Duration::from_secs(5))
+            .await
+            .expect("the freed reserve slot");
+        // r2 has been answered: only r3 is left to evict.
+        r2.slot.activity.idle();
+        assert!(matches!(
+            admission.admit(),
+            Decision::Evicting(PoolKind::HealthOnly)
+        ));
+        assert!(r3.slot.activity.evicting.load(Ordering::Relaxed));
+        assert!(matches!(admission.admit(), Decision::Refused));
     }
 }

@@ -13,7 +13,7 @@
 //! | other method on those paths | 405 with `Allow: GET, HEAD` |
 //! | request with a body | 413, connection closed |
 //! | any other path | 404 |
-//! | connection beyond [`ExposerConfig::max_connections`] | the longest-idle keep-alive is closed to make room; else a [`ExposerConfig::health_reserve`] slot (only `/healthz` and `/readyz`, one request; other routes 503); else 503 `Retry-After: 1`, closed |
+//! | connection beyond [`ExposerConfig::max_connections`] | the longest-idle keep-alive is closed to make room; else a [`ExposerConfig::health_reserve`] slot (only `/healthz` and `/readyz`, one request; other routes 503), taken from the oldest unanswered reserve connection when all are held; else 503 `Retry-After: 1`, closed |
 //!
 //! So a client holding every connection cannot make liveness fail: idle keep-alives give way
 //! to new connections, and the reserve answers health probes while the slots are busy.
@@ -254,11 +254,11 @@ fn admit_connection(
         admit::Decision::Admitted(ticket) => {
             connections.spawn(serve_connection(stream, Arc::clone(shared), ticket));
         }
-        admit::Decision::Evicting => {
+        admit::Decision::Evicting(pool) => {
             let (shared, admission) = (Arc::clone(shared), admission.clone());
             connections.spawn(async move {
                 let wait = shared.metrics.config.read_timeout;
-                match admission.after_eviction(wait).await {
+                match admission.after_eviction(pool, wait).await {
                     Some(ticket) => serve_connection(stream, shared, ticket).await,
                     None => refuse_over_capacity(stream, shared.metrics.golden),
                 }
@@ -293,15 +293,17 @@ fn refuse_over_capacity(stream: TcpStream, golden: &GoldenMetrics) {
     drop(stream);
 }
 
-/// Serves one connection under its ticket's rules until it closes, times out or (a full
-/// one, while idle) is evicted.
+/// Serves one connection under its ticket's rules until it closes, times out or is evicted
+/// (a full one while idle, a reserve one while unanswered).
 async fn serve_connection<S>(stream: S, shared: Arc<routes::Shared>, ticket: admit::Ticket)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let config = &shared.metrics.config;
     let golden = shared.metrics.golden;
-    let mut io = io::TimedIo::new(
+    let health_only = ticket.pool == admit::PoolKind::HealthOnly;
+    let activity = Arc::clone(&ticket.slot.activity);
+    let io = io::TimedIo::new(
         stream,
         io::Deadlines {
             read: config.read_timeout,
@@ -310,14 +312,8 @@ where
         },
         golden.rejected(RejectReason::ReadTimeout).clone(),
         golden.rejected(RejectReason::WriteTimeout).clone(),
-    );
-    let (health_only, activity) = match &ticket {
-        admit::Ticket::Full { slot, .. } => (false, Some(Arc::clone(&slot.activity))),
-        admit::Ticket::HealthOnly { .. } => (true, None),
-    };
-    if let Some(activity) = &activity {
-        io = io.with_activity(Arc::clone(activity));
-    }
+    )
+    .with_activity(Arc::clone(&activity));
     let service_shared = Arc::clone(&shared);
     let service = hyper::service::service_fn(move |req| {
         let shared = Arc::clone(&service_shared);
@@ -331,16 +327,18 @@ where
         .max_buf_size(config.max_header_bytes.max(8 * 1024))
         .serve_connection(TokioIo::new(io), service);
     tokio::pin!(conn);
-    let result = match activity {
-        Some(activity) => tokio::select! {
-            result = conn.as_mut() => result,
-            () = activity.evicted() => {
-                // Finishes a response in flight, then closes; an idle one closes now.
-                conn.as_mut().graceful_shutdown();
-                conn.await
-            }
-        },
-        None => conn.await,
+    let result = tokio::select! {
+        result = conn.as_mut() => result,
+        () = activity.evicted(), if !health_only => {
+            // Finishes a response in flight, then closes; an idle one closes now.
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+        () = activity.evicted(), if health_only => {
+            // Not answered yet and a newer connection needs the reserve slot: close.
+            golden.rejected(RejectReason::ConnectionLimit).inc();
+            Ok(())
+        }
     };
     drop(ticket);
     if let Err(e) = result {
