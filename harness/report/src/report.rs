@@ -105,9 +105,9 @@ pub struct CounterSanity {
     pub lag_total_new: Option<u64>,
     /// Delta of `bus_batch_publish_total`.
     pub batch_publish_delta: Option<i64>,
-    /// `bus_batch_len_histogram` p50.
+    /// `bus_batch_len` p50.
     pub batch_len_p50: Option<f64>,
-    /// `bus_batch_len_histogram` p95.
+    /// `bus_batch_len` p95.
     pub batch_len_p95: Option<f64>,
 }
 

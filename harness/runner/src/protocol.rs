@@ -195,9 +195,9 @@ pub struct Counters {
     pub notify_suppressed: u64,
     /// `bus_batch_publish_total`
     pub batch_publish: u64,
-    /// sample count of `bus_batch_len_histogram`
+    /// sample count of `bus_batch_len`
     pub batch_len_count: u64,
-    /// sample sum of `bus_batch_len_histogram`
+    /// sample sum of `bus_batch_len`
     pub batch_len_sum: u64,
     /// `bus_metrics_tls_flush_total`
     pub tls_flush: u64,

@@ -41,7 +41,7 @@ counter_fns! {
     batch_publish => BatchPublish, batch_publish;
 }
 
-/// Observes one `publish_many` call of `len` messages (`bus_batch_len_histogram`).
+/// Observes one `publish_many` call of `len` messages (`bus_batch_len`).
 #[cfg(feature = "bus_batch")]
 pub(crate) fn batch_len(len: u64) {
     #[cfg(not(loom))]

@@ -96,7 +96,7 @@
 //! | feature | MOG | what it adds |
 //! |---|---|---|
 //! | `bus_edge_notify` | A1+A5 | per-subscriber pending flag: a publish wakes a subscriber only on the flag's 0 -> 1 edge; counters `bus_notify_sends_total` / `bus_notify_suppressed_total` |
-//! | `bus_batch` | A2 | [`Bus::publish_many`]: one reservation, one wake sweep per batch; `bus_batch_publish_total`, `bus_batch_len_histogram` |
+//! | `bus_batch` | A2 | [`Bus::publish_many`]: one reservation, one wake sweep per batch; `bus_batch_publish_total`, `bus_batch_len` (histogram) |
 //! | `bus_autotune_cap` | A3 | [`autotune_capacity`], [`Bus::with_autotuned_capacity`]; `bus_cap_selected`, `bus_autotune_warn_total{reason}` |
 //! | `metrics_buf` | A4 | hot-path counters through ron-metrics' per-thread buffers |
 //! | `bus_soa` | B1 | structure-of-arrays ring (stamp array + payload array), same contract |

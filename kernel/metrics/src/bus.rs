@@ -27,7 +27,9 @@ pub struct BusMetrics {
     pub notify_suppressed: IntCounter,
     /// `bus_batch_publish_total`: `publish_many` calls.
     pub batch_publish: IntCounter,
-    /// `bus_batch_len_histogram`: messages per `publish_many` call.
+    /// `bus_batch_len`: messages per `publish_many` call (a histogram, so the page
+    /// carries `bus_batch_len_bucket`, `_sum` and `_count`; the seeds call it
+    /// `bus_batch_len_histogram`).
     pub batch_len: Histogram,
     /// `bus_metrics_tls_flush_total`: flushes of per-thread buffered counters.
     pub tls_flush: IntCounter,
@@ -56,9 +58,9 @@ pub struct BusSnapshot {
     pub notify_suppressed: u64,
     /// `bus_batch_publish_total`
     pub batch_publish: u64,
-    /// sample count of `bus_batch_len_histogram`
+    /// sample count of `bus_batch_len`
     pub batch_len_count: u64,
-    /// sample sum of `bus_batch_len_histogram`
+    /// sample sum of `bus_batch_len`
     pub batch_len_sum: u64,
     /// `bus_metrics_tls_flush_total`
     pub tls_flush: u64,
@@ -125,10 +127,9 @@ pub fn bus() -> &'static BusMetrics {
     static BUS: OnceLock<BusMetrics> = OnceLock::new();
     BUS.get_or_init(|| {
         let batch_len = Histogram::with_opts(
-            HistogramOpts::new("bus_batch_len_histogram", "Messages per publish_many call")
-                .buckets(vec![
-                    1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 1024.0,
-                ]),
+            HistogramOpts::new("bus_batch_len", "Messages per publish_many call").buckets(vec![
+                1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 1024.0,
+            ]),
         )
         .expect("static histogram opts are valid");
         registry()

@@ -19,6 +19,20 @@
 //!
 //! `since` is the instant the current readiness value (ready or not) began; changes that do
 //! not flip readiness keep it.
+//!
+//! Errors a host wants seen without changing readiness (a config reload that failed while
+//! the last good config stays applied) go in [`HealthState::set_error`]; `/readyz` lists
+//! them under `errors` until [`HealthState::clear_error`]:
+//!
+//! ```
+//! use ron_metrics::{HealthState, ReadinessResponse};
+//! let h = HealthState::new();
+//! h.set_error("config", "demo.toml: missing field `amnesia`");
+//! let body = ReadinessResponse::from_snapshot(&h.snapshot(), 5).to_json();
+//! assert!(body.ends_with(r#""errors":{"config":"demo.toml: missing field `amnesia`"}}"#));
+//! h.clear_error("config");
+//! assert!(h.snapshot().errors.is_empty());
+//! ```
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -29,6 +43,10 @@ use time::OffsetDateTime;
 pub const GATE_CONFIG_LOADED: &str = "config_loaded";
 /// Derived gate: at least one service reported and every reported service is healthy.
 pub const GATE_SERVICES_OK: &str = "services_ok";
+
+/// Longest error message kept by [`HealthState::set_error`] (bytes; longer ones are cut at a
+/// character boundary and end in `...`), so one bad input cannot bloat every `/readyz`.
+pub const MAX_ERROR_LEN: usize = 512;
 
 /// A readiness update that could not be applied.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -55,6 +73,9 @@ pub struct HealthSnapshot {
     pub since: OffsetDateTime,
     /// The last report of every service.
     pub services: BTreeMap<String, bool>,
+    /// Errors reported with [`HealthState::set_error`], by source; they do not affect
+    /// `ready`.
+    pub errors: BTreeMap<String, String>,
 }
 
 impl HealthSnapshot {
@@ -73,6 +94,7 @@ struct Inner {
     /// Gates in registration order; `config_loaded` first.
     gates: Vec<(String, bool)>,
     services: BTreeMap<String, bool>,
+    errors: BTreeMap<String, String>,
     /// Readiness as of the last change, and when it began.
     ready: bool,
     since: OffsetDateTime,
@@ -125,6 +147,7 @@ impl HealthState {
             inner: Mutex::new(Inner {
                 gates: vec![(GATE_CONFIG_LOADED.to_owned(), false)],
                 services: BTreeMap::new(),
+                errors: BTreeMap::new(),
                 ready: false,
                 since: OffsetDateTime::now_utc(),
             }),
@@ -180,6 +203,26 @@ impl HealthState {
         inner.settle();
     }
 
+    /// Records `source`'s current error (replacing its previous one) for `/readyz` to
+    /// show; readiness does not change. Messages over [`MAX_ERROR_LEN`] bytes are cut.
+    pub fn set_error(&self, source: &str, message: impl Into<String>) {
+        let mut message = message.into();
+        if message.len() > MAX_ERROR_LEN {
+            let mut cut = MAX_ERROR_LEN - 3;
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            message.truncate(cut);
+            message.push_str("...");
+        }
+        self.lock().errors.insert(source.to_owned(), message);
+    }
+
+    /// Clears `source`'s error, if any.
+    pub fn clear_error(&self, source: &str) {
+        self.lock().errors.remove(source);
+    }
+
     /// Whether every gate is satisfied.
     pub fn is_ready(&self) -> bool {
         self.lock().ready
@@ -193,6 +236,7 @@ impl HealthState {
             missing: inner.missing(),
             since: inner.since,
             services: inner.services.clone(),
+            errors: inner.errors.clone(),
         }
     }
 }
@@ -208,6 +252,9 @@ pub struct ReadinessResponse {
     pub retry_after: u32,
     /// RFC 3339 instant the current state began.
     pub since: String,
+    /// Errors the host reported ([`HealthState::set_error`]), by source; omitted when none.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub errors: BTreeMap<String, String>,
 }
 
 impl ReadinessResponse {
@@ -218,6 +265,7 @@ impl ReadinessResponse {
             missing: snapshot.missing.clone(),
             retry_after: if snapshot.ready { 0 } else { retry_after_secs },
             since: snapshot.since_rfc3339(),
+            errors: snapshot.errors.clone(),
         }
     }
 
@@ -293,5 +341,30 @@ mod tests {
         h.set_service("a", true);
         let body = ReadinessResponse::from_snapshot(&h.snapshot(), 7).to_json();
         assert!(body.starts_with(r#"{"degraded":false,"missing":[],"retry_after":0,"since":""#));
+    }
+
+    #[test]
+    fn errors_show_without_changing_readiness_and_long_ones_are_cut() {
+        let h = HealthState::new();
+        h.set_gate(GATE_CONFIG_LOADED, true).unwrap();
+        h.set_service("a", true);
+        let since = h.snapshot().since;
+        h.set_error(
+            "config",
+            "x".repeat(MAX_ERROR_LEN - 4) + "\u{e9}\u{e9}\u{e9}",
+        );
+        let snap = h.snapshot();
+        assert!(snap.ready);
+        assert_eq!(snap.since, since);
+        let msg = &snap.errors["config"];
+        assert!(msg.len() <= MAX_ERROR_LEN && msg.ends_with("..."), "{msg}");
+        let body = ReadinessResponse::from_snapshot(&snap, 7).to_json();
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["errors"]["config"], msg.as_str());
+        h.set_error("config", "short");
+        assert_eq!(h.snapshot().errors["config"], "short");
+        h.clear_error("config");
+        let body = ReadinessResponse::from_snapshot(&h.snapshot(), 7).to_json();
+        assert!(!body.contains("errors"), "{body}");
     }
 }

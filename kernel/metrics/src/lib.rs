@@ -49,7 +49,7 @@ pub use golden::{
 };
 pub use health::{
     HealthError, HealthSnapshot, HealthState, ReadinessResponse, GATE_CONFIG_LOADED,
-    GATE_SERVICES_OK,
+    GATE_SERVICES_OK, MAX_ERROR_LEN,
 };
 
 use prometheus::Registry;
@@ -57,7 +57,9 @@ use std::sync::OnceLock;
 
 /// Every family name the contract fixes (ARCHITECTURE section 5, seed 003): the bus families,
 /// the golden families and the PQ/ZK placeholders. Tests check the registry and a real scrape
-/// against this list.
+/// against this list. The batch-length histogram is `bus_batch_len` (exposed as
+/// `bus_batch_len_bucket`/`_sum`/`_count`); the seeds call it `bus_batch_len_histogram`, a
+/// name `promtool check metrics` rejects.
 pub const CONTRACT_FAMILIES: [&str; 21] = [
     "bus_published_total",
     "bus_no_receivers_total",
@@ -65,7 +67,7 @@ pub const CONTRACT_FAMILIES: [&str; 21] = [
     "bus_notify_sends_total",
     "bus_notify_suppressed_total",
     "bus_batch_publish_total",
-    "bus_batch_len_histogram",
+    "bus_batch_len",
     "bus_metrics_tls_flush_total",
     "bus_metrics_tls_threshold",
     "bus_autotune_warn_total",

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{eventually, parse, raw, request, start, STEP};
+use common::{eventually, parse, parse_head, raw, read_until_closed, request, start, STEP};
 use ron_metrics::{golden, ExposerConfig, HealthState, RejectReason, GATE_CONFIG_LOADED};
 use std::sync::Arc;
 use std::time::Duration;
@@ -94,7 +94,7 @@ async fn metrics_is_text_format_with_base_labels() {
 async fn other_methods_get_405_with_allow() {
     let (_m, task, addr) = start(ExposerConfig::default(), ready_health()).await;
     let before = rejected(RejectReason::MethodNotAllowed);
-    for method in ["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"] {
+    for method in ["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"] {
         for path in ["/metrics", "/healthz", "/readyz"] {
             let req = format!("{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
             let mut s = TcpStream::connect(addr).await.unwrap();
@@ -105,11 +105,10 @@ async fn other_methods_get_405_with_allow() {
                 .unwrap()
                 .unwrap();
             let text = String::from_utf8_lossy(&buf);
-            // HEAD responses carry no body, so parse only the head.
             assert!(text.starts_with("HTTP/1.1 405"), "{method} {path}: {text}");
             let head = text.to_ascii_lowercase();
             assert!(
-                head.contains("\r\nallow: get\r\n"),
+                head.contains("\r\nallow: get, head\r\n"),
                 "{method} {path}: {text}"
             );
             assert!(head.contains("\r\ncache-control: no-store\r\n"), "{text}");
@@ -259,14 +258,17 @@ async fn silent_connections_are_dropped_at_the_read_timeout() {
     task.abort();
 }
 
-/// 500 connections against a cap of 32: the first 32 are served, the other 468 get an
-/// immediate 503 and are closed; once the held ones go, new clients are served again.
+/// 500 connections against a cap of 32 (no health reserve): the first 32 are held open
+/// without a request (so none is idle and evictable), the other 468 ask for `/metrics` and
+/// get an immediate 503 and are closed; once the held ones go, new clients are served again.
+/// (`tests/liveness.rs` covers the reserve.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connection_cap_refuses_the_excess_of_500_connections() {
     const CAP: usize = 32;
     const TOTAL: usize = 500;
     let config = ExposerConfig {
         max_connections: CAP,
+        health_reserve: 0,
         read_timeout: Duration::from_secs(30), // held connections must stay held
         ..ExposerConfig::default()
     };
@@ -281,17 +283,21 @@ async fn connection_cap_refuses_the_excess_of_500_connections() {
     let mut refused = 0;
     let mut excess = Vec::new();
     for _ in CAP..TOTAL {
-        excess.push(TcpStream::connect(addr).await.unwrap());
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        // A refused connection may already be closed: the write may fail, the read not.
+        let _ = s
+            .write_all(b"GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n")
+            .await;
+        excess.push(s);
     }
     for mut s in excess {
-        let mut buf = Vec::new();
-        tokio::time::timeout(STEP, s.read_to_end(&mut buf))
-            .await
-            .unwrap()
-            .unwrap();
+        let buf = read_until_closed(&mut s).await;
         let text = String::from_utf8_lossy(&buf);
         assert!(text.starts_with("HTTP/1.1 503"), "{text}");
-        assert!(text.contains("Retry-After: 1\r\n"));
+        assert!(
+            text.to_ascii_lowercase().contains("\r\nretry-after: 1\r\n"),
+            "{text}"
+        );
         refused += 1;
     }
     assert_eq!(refused, TOTAL - CAP);
@@ -409,5 +415,57 @@ async fn coalesced_scrapes_are_never_stale() {
     for c in clients {
         c.await.unwrap();
     }
+    task.abort();
+}
+
+/// Sends `HEAD path`, reads until the server closes, and checks no body byte came.
+async fn head_of(addr: std::net::SocketAddr, path: &str) -> common::Reply {
+    let req = format!("HEAD {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(req.as_bytes()).await.unwrap();
+    let text = String::from_utf8(read_until_closed(&mut s).await).unwrap();
+    let reply = parse_head(&text).expect("a complete head");
+    let head_len = text.find("\r\n\r\n").unwrap() + 4;
+    assert_eq!(
+        head_len,
+        text.len(),
+        "HEAD {path} sent body bytes: {text:?}"
+    );
+    reply
+}
+
+/// `HEAD` on a `GET` route: the `GET` status and headers, `Content-Length` of the body `GET`
+/// sends, and no body bytes on the wire.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn head_answers_like_get_without_a_body() {
+    let (_m, task, addr) = start(ExposerConfig::default(), ready_health()).await;
+    for path in ["/healthz", "/readyz"] {
+        let get = request(addr, "GET", path).await;
+        let head = head_of(addr, path).await;
+        assert_eq!(head.status, get.status, "{path}");
+        assert_eq!(
+            head.header("content-length"),
+            Some(get.body.len().to_string().as_str()),
+            "{path}: {head:?}"
+        );
+        assert_eq!(head.header("content-type"), get.header("content-type"));
+        head.assert_hygiene();
+    }
+    // /metrics: the page changes between two renders (latency histograms), so check the
+    // length is the page's, not zero, and the format header is there.
+    let head = head_of(addr, "/metrics").await;
+    assert_eq!(head.status, 200);
+    let len: usize = head.header("content-length").unwrap().parse().unwrap();
+    let get_len = request(addr, "GET", "/metrics").await.body.len();
+    assert!(
+        len > 1000 && len.abs_diff(get_len) < get_len / 10,
+        "{len} vs {get_len}"
+    );
+    assert!(head
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
+    // The other rules still apply to HEAD.
+    assert_eq!(head_of(addr, "/nope").await.status, 404);
     task.abort();
 }

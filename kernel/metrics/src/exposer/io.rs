@@ -14,9 +14,11 @@
 //! A deadline that fires returns `io::ErrorKind::TimedOut`; hyper then drops the connection.
 //! Read and write timeouts count into `rejected_total{reason}`.
 
+use super::admit::Activity;
 use prometheus::IntCounter;
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -52,6 +54,8 @@ pub(crate) struct TimedIo<T> {
     write_timer: Pin<Box<Sleep>>,
     read_timeouts: IntCounter,
     write_timeouts: IntCounter,
+    /// Idle/busy hints for eviction of idle keep-alives (full connections only).
+    activity: Option<Arc<Activity>>,
 }
 
 impl<T> TimedIo<T> {
@@ -74,7 +78,14 @@ impl<T> TimedIo<T> {
             write_timer: Box::pin(sleep_until(now + deadlines.write)),
             read_timeouts,
             write_timeouts,
+            activity: None,
         }
+    }
+
+    /// Reports idle/busy transitions to `activity`.
+    pub(crate) fn with_activity(mut self, activity: Arc<Activity>) -> Self {
+        self.activity = Some(activity);
+        self
     }
 
     fn read_deadline(&self) -> Instant {
@@ -93,6 +104,9 @@ impl<T> TimedIo<T> {
         if let Phase::Awaiting { since, fresh } = self.phase {
             let started = if fresh { since } else { Instant::now() };
             self.phase = Phase::Reading { started };
+            if let Some(activity) = &self.activity {
+                activity.busy();
+            }
         }
     }
 
@@ -103,6 +117,9 @@ impl<T> TimedIo<T> {
             since: Instant::now(),
             fresh: false,
         };
+        if let Some(activity) = &self.activity {
+            activity.idle();
+        }
     }
 
     /// The read is pending: fail it if its deadline passed.

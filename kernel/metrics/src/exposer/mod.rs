@@ -6,13 +6,17 @@
 //! | request | response |
 //! |---|---|
 //! | `GET /metrics` | 200, Prometheus text format 0.0.4, base labels on every series |
+//! | `HEAD` on any of the three | the `GET` response's status and headers (its `Content-Length`), no body |
 //! | `GET /healthz` | 200 `ok` while the process runs |
 //! | `GET /readyz`, ready | 200 `{"degraded":false,"missing":[],"retry_after":0,"since":"<RFC3339>"}` |
 //! | `GET /readyz`, not ready | 503, `Retry-After: N`, `{"degraded":true,"missing":[..],"retry_after":N,"since":..}` |
-//! | other method on those paths | 405 with `Allow: GET` |
+//! | other method on those paths | 405 with `Allow: GET, HEAD` |
 //! | request with a body | 413, connection closed |
 //! | any other path | 404 |
-//! | connection beyond [`ExposerConfig::max_connections`] | 503 `Retry-After: 1`, closed |
+//! | connection beyond [`ExposerConfig::max_connections`] | the longest-idle keep-alive is closed to make room; else a [`ExposerConfig::health_reserve`] slot (only `/healthz` and `/readyz`, one request; other routes 503), taken from the oldest unanswered reserve connection when all are held; else 503 `Retry-After: 1`, closed |
+//!
+//! So a client holding every connection cannot make liveness fail: idle keep-alives give way
+//! to new connections, and the reserve answers health probes while the slots are busy.
 //!
 //! Concurrent `/metrics` requests are coalesced: renders run one at a time and a waiting
 //! request reuses a render that started after it arrived (never an older one).
@@ -23,6 +27,9 @@
 //! Every refusal is counted in `rejected_total{reason}` (see
 //! [`RejectReason`]).
 
+mod admit;
+#[cfg(test)]
+mod head_fuzz;
 mod io;
 mod routes;
 
@@ -36,8 +43,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::{JoinHandle, JoinSet};
 
 /// Loopback with an OS-chosen port: the default bind address.
@@ -53,8 +60,14 @@ pub struct ExposerConfig {
     pub write_timeout: Duration,
     /// A keep-alive connection may stay silent this long between requests. Default 15 s.
     pub idle_timeout: Duration,
-    /// Connections served at once; more are answered 503 and closed. Default 256.
+    /// Connections served at once on every route. When all are taken, the longest-idle
+    /// keep-alive is closed to make room for a new one. Default 256.
     pub max_connections: usize,
+    /// Extra connections admitted when `max_connections` are taken and none is idle: they
+    /// get answers on `/healthz` and `/readyz` only (one request, then closed; other routes
+    /// 503), so probes keep working under a connection flood. Beyond them a connection is
+    /// answered 503 and closed. Default 16; 0 disables the reserve.
+    pub health_reserve: usize,
     /// `Retry-After` seconds of a not-ready `/readyz`. Default 5.
     pub retry_after_secs: u32,
     /// Largest request head accepted (hyper answers 431 beyond it; values below 8 KiB are
@@ -69,6 +82,7 @@ impl Default for ExposerConfig {
             write_timeout: Duration::from_secs(2),
             idle_timeout: Duration::from_secs(15),
             max_connections: 256,
+            health_reserve: 16,
             retry_after_secs: 5,
             max_header_bytes: 16 * 1024,
         }
@@ -197,32 +211,60 @@ impl Metrics {
         let local = listener
             .local_addr()
             .map_err(|source| ServeError::Bind { addr, source })?;
-        let limit = Arc::new(Semaphore::new(self.config.max_connections));
+        let admission =
+            admit::Admission::new(self.config.max_connections, self.config.health_reserve);
         let shared = Arc::new(routes::Shared::new(self, health));
-        let task = tokio::spawn(accept_loop(listener, shared, limit));
+        let task = tokio::spawn(accept_loop(listener, shared, admission));
         Ok((task, local))
     }
 }
 
 /// Accepts until aborted; connection tasks live in a `JoinSet`, so aborting this task
 /// aborts them too (no task outlives the server).
-async fn accept_loop(listener: TcpListener, shared: Arc<routes::Shared>, limit: Arc<Semaphore>) {
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<routes::Shared>,
+    admission: admit::Admission,
+) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => match Arc::clone(&limit).try_acquire_owned() {
-                    Ok(permit) => {
-                        connections.spawn(serve_connection(stream, Arc::clone(&shared), permit));
-                    }
-                    Err(_) => refuse_over_capacity(stream, shared.metrics.golden),
-                },
+                Ok((stream, _peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    admit_connection(stream, &shared, &admission, &mut connections);
+                }
                 // Out of file descriptors or a connection reset before accept: back off
                 // briefly instead of spinning.
                 Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
             },
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }
+    }
+}
+
+/// Serves, queues behind an eviction, or refuses one accepted connection (see [`admit`]).
+fn admit_connection(
+    stream: TcpStream,
+    shared: &Arc<routes::Shared>,
+    admission: &admit::Admission,
+    connections: &mut JoinSet<()>,
+) {
+    match admission.admit() {
+        admit::Decision::Admitted(ticket) => {
+            connections.spawn(serve_connection(stream, Arc::clone(shared), ticket));
+        }
+        admit::Decision::Evicting(pool) => {
+            let (shared, admission) = (Arc::clone(shared), admission.clone());
+            connections.spawn(async move {
+                let wait = shared.metrics.config.read_timeout;
+                match admission.after_eviction(pool, wait).await {
+                    Some(ticket) => serve_connection(stream, shared, ticket).await,
+                    None => refuse_over_capacity(stream, shared.metrics.golden),
+                }
+            });
+        }
+        admit::Decision::Refused => refuse_over_capacity(stream, shared.metrics.golden),
     }
 }
 
@@ -240,17 +282,27 @@ fn refuse_over_capacity(stream: TcpStream, golden: &GoldenMetrics) {
     // A new socket's send buffer is empty, so this non-blocking write completes; if it
     // does not, the client just sees the connection close.
     let _ = stream.try_write(RESPONSE);
+    // Closing with an unread request in the buffer sends a reset, which can make the client
+    // lose the 503: discard what has already arrived first (a request head's worth at most).
+    let mut sink = [0u8; 4096];
+    for _ in 0..4 {
+        if !matches!(stream.try_read(&mut sink), Ok(n) if n > 0) {
+            break;
+        }
+    }
     drop(stream);
 }
 
-async fn serve_connection(
-    stream: TcpStream,
-    shared: Arc<routes::Shared>,
-    _permit: OwnedSemaphorePermit,
-) {
-    let _ = stream.set_nodelay(true);
+/// Serves one connection under its ticket's rules until it closes, times out or is evicted
+/// (a full one while idle, a reserve one while unanswered).
+async fn serve_connection<S>(stream: S, shared: Arc<routes::Shared>, ticket: admit::Ticket)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let config = &shared.metrics.config;
     let golden = shared.metrics.golden;
+    let health_only = ticket.pool == admit::PoolKind::HealthOnly;
+    let activity = Arc::clone(&ticket.slot.activity);
     let io = io::TimedIo::new(
         stream,
         io::Deadlines {
@@ -260,17 +312,35 @@ async fn serve_connection(
         },
         golden.rejected(RejectReason::ReadTimeout).clone(),
         golden.rejected(RejectReason::WriteTimeout).clone(),
-    );
+    )
+    .with_activity(Arc::clone(&activity));
     let service_shared = Arc::clone(&shared);
     let service = hyper::service::service_fn(move |req| {
         let shared = Arc::clone(&service_shared);
-        async move { Ok::<_, std::convert::Infallible>(routes::handle(req, &shared).await) }
+        async move { Ok::<_, std::convert::Infallible>(routes::handle(req, &shared, health_only).await) }
     });
-    let result = http1::Builder::new()
-        .keep_alive(true)
+    let conn = http1::Builder::new()
+        .keep_alive(!health_only)
+        // A client that shuts down its write side after the request (`nc -N`, scripts)
+        // still gets its answer; deadlines bound the rest.
+        .half_close(true)
         .max_buf_size(config.max_header_bytes.max(8 * 1024))
-        .serve_connection(TokioIo::new(io), service)
-        .await;
+        .serve_connection(TokioIo::new(io), service);
+    tokio::pin!(conn);
+    let result = tokio::select! {
+        result = conn.as_mut() => result,
+        () = activity.evicted(), if !health_only => {
+            // Finishes a response in flight, then closes; an idle one closes now.
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+        () = activity.evicted(), if health_only => {
+            // Not answered yet and a newer connection needs the reserve slot: close.
+            golden.rejected(RejectReason::ConnectionLimit).inc();
+            Ok(())
+        }
+    };
+    drop(ticket);
     if let Err(e) = result {
         if e.is_parse() || e.is_parse_too_large() {
             golden.rejected(RejectReason::BadRequest).inc();

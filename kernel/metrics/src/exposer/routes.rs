@@ -106,11 +106,14 @@ fn has_body(req: &Request<Incoming>) -> bool {
     length || req.headers().contains_key(TRANSFER_ENCODING) || !req.body().is_end_stream()
 }
 
-/// Routes one request. Never fails: every outcome is a response.
-pub(crate) async fn handle(req: Request<Incoming>, shared: &Shared) -> Resp {
+/// Routes one request. Never fails: every outcome is a response. `HEAD` is answered like
+/// `GET` (hyper sends the head, with the body's `Content-Length`, and drops the body). On a
+/// `health_only` (reserve) connection, `/metrics` gets 503.
+pub(crate) async fn handle(req: Request<Incoming>, shared: &Shared, health_only: bool) -> Resp {
     let started = Instant::now();
     let route = Route::from_path(req.uri().path());
     let body = has_body(&req);
+    let readable = req.method() == Method::GET || req.method() == Method::HEAD;
     let golden = shared.metrics.golden;
     let reject = |reason: RejectReason, status: StatusCode, text: &'static str| {
         golden.rejected(reason).inc();
@@ -118,14 +121,14 @@ pub(crate) async fn handle(req: Request<Incoming>, shared: &Shared) -> Resp {
     };
     let mut resp = match route {
         None => reject(RejectReason::NotFound, StatusCode::NOT_FOUND, "not found\n"),
-        Some(_) if req.method() != Method::GET => {
+        Some(_) if !readable => {
             let mut r = reject(
                 RejectReason::MethodNotAllowed,
                 StatusCode::METHOD_NOT_ALLOWED,
-                "method not allowed: use GET\n",
+                "method not allowed: use GET or HEAD\n",
             );
             r.headers_mut()
-                .insert(ALLOW, HeaderValue::from_static("GET"));
+                .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
             r
         }
         Some(_) if body => reject(
@@ -133,6 +136,16 @@ pub(crate) async fn handle(req: Request<Incoming>, shared: &Shared) -> Resp {
             StatusCode::PAYLOAD_TOO_LARGE,
             "request bodies are not accepted\n",
         ),
+        Some(Route::Metrics) if health_only => {
+            let mut r = reject(
+                RejectReason::ConnectionLimit,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too many connections\n",
+            );
+            r.headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+            r
+        }
         Some(Route::Metrics) => metrics(shared, started).await,
         Some(Route::Healthz) => response(StatusCode::OK, TEXT_PLAIN, "ok\n"),
         Some(Route::Readyz) => readyz(shared),

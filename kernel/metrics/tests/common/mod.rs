@@ -39,9 +39,8 @@ impl Reply {
     }
 }
 
-/// Parses one response from `raw` (head + `Content-Length` body); returns it and the rest.
-pub fn parse(raw: &[u8]) -> Option<(Reply, &[u8])> {
-    let text = std::str::from_utf8(raw).ok()?;
+/// Parses the status line and headers of a response (no body: e.g. the answer to `HEAD`).
+pub fn parse_head(text: &str) -> Option<Reply> {
     let head_end = text.find("\r\n\r\n")?;
     let mut lines = text[..head_end].split("\r\n");
     let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
@@ -49,6 +48,20 @@ pub fn parse(raw: &[u8]) -> Option<(Reply, &[u8])> {
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
         .collect();
+    Some(Reply {
+        status,
+        headers,
+        body: String::new(),
+    })
+}
+
+/// Parses one response from `raw` (head + `Content-Length` body); returns it and the rest.
+pub fn parse(raw: &[u8]) -> Option<(Reply, &[u8])> {
+    let text = std::str::from_utf8(raw).ok()?;
+    let head_end = text.find("\r\n\r\n")?;
+    let Reply {
+        status, headers, ..
+    } = parse_head(text)?;
     let len: usize = headers
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
@@ -110,4 +123,18 @@ pub async fn eventually(mut cond: impl FnMut() -> bool) -> bool {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     cond()
+}
+
+/// Reads until the server closes (EOF or a reset), within `STEP`; returns what arrived.
+pub async fn read_until_closed(s: &mut TcpStream) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + STEP;
+    loop {
+        match tokio::time::timeout_at(deadline, s.read(&mut chunk)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return buf,
+            Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+            Err(_) => panic!("the server kept the connection open past {STEP:?}"),
+        }
+    }
 }
