@@ -61,8 +61,8 @@ pub enum ConfigError {
     },
     /// The knob lists multiply to too many cells.
     #[error(
-        "the matrix expands to {cells} cells x builds (at most {MAX_CELLS}); shorten the knob \
-         lists or split the run with --shard"
+        "the matrix expands to {cells} cells x builds (at most {MAX_CELLS}): shorten the knob \
+         lists (each list multiplies the others)"
     )]
     TooLarge {
         /// Cells times builds.
@@ -269,14 +269,19 @@ fn bounded_ms(what: &str, v: u64) -> Result<u64, ConfigError> {
     Ok(v)
 }
 
-/// Refuses matrices too large to plan (the knob lists multiply).
+/// Refuses matrices too large to plan (the knob lists multiply), counted without expanding.
 fn check_size(matrix: &Matrix) -> Result<(), ConfigError> {
-    let axes: usize = crate::spec::NESTING
+    let per_contender: usize = matrix
+        .scenarios
         .iter()
-        .map(|p| matrix.axis(*p).len().max(1))
-        .product();
-    let cells = axes
-        .saturating_mul(matrix.scenarios.len())
+        .map(|s| {
+            crate::spec::NESTING
+                .iter()
+                .map(|p| s.axis(*p, &matrix.axis(*p)).len())
+                .fold(1usize, usize::saturating_mul)
+        })
+        .fold(0usize, usize::saturating_add);
+    let cells = per_contender
         .saturating_mul(matrix.contenders.len())
         .saturating_mul(matrix.builds.len().max(1));
     if cells > MAX_CELLS {

@@ -163,8 +163,10 @@ impl Plan {
     pub fn from_jobs(matrix: Matrix, cells: Vec<Cell>, jobs: Vec<JobKey>, cores: usize) -> Plan {
         let mut runnable: Vec<JobKey> = Vec::new();
         let mut skipped = Vec::new();
+        // A set, not `runnable.contains`: 100k cells would make the check quadratic.
+        let mut seen: HashSet<JobKey> = HashSet::with_capacity(jobs.len());
         for job in jobs {
-            if runnable.contains(&job) {
+            if !seen.insert(job) {
                 continue;
             }
             let (cell, build) = (&cells[job.cell], &matrix.builds[job.build]);
@@ -194,14 +196,14 @@ impl Plan {
         let owner = crate::spec::shard::assign(&self.cells, shard.count);
         let mine = |cell: usize| owner[cell] == shard.index;
         self.runnable.retain(|j| mine(j.cell));
-        let ids: Vec<&String> = self
+        let ids: HashSet<&String> = self
             .cells
             .iter()
             .enumerate()
             .filter(|(i, _)| mine(*i))
             .map(|(_, c)| &c.id)
             .collect();
-        self.skipped.retain(|s| ids.contains(&&s.id));
+        self.skipped.retain(|s| ids.contains(&s.id));
         self.order = interleave(&self.runnable, self.matrix.sampling.rounds);
         self
     }

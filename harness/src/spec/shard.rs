@@ -59,18 +59,13 @@ pub fn point_of(cell: &Cell) -> String {
 
 /// Per cell (in order), the 1-based shard it belongs to among `count`.
 pub fn assign(cells: &[Cell], count: u32) -> Vec<u32> {
-    let mut points: Vec<String> = Vec::new();
+    // Point -> first-seen index (a map: a linear search is quadratic in the matrix size).
+    let mut points: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     cells
         .iter()
         .map(|c| {
-            let p = point_of(c);
-            let g = match points.iter().position(|x| *x == p) {
-                Some(g) => g,
-                None => {
-                    points.push(p);
-                    points.len() - 1
-                }
-            };
+            let next = points.len();
+            let g = *points.entry(point_of(c)).or_insert(next);
             (g as u32) % count.max(1) + 1
         })
         .collect()
