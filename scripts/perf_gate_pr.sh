@@ -93,6 +93,9 @@ cmd_gate() {
   local rc=${PIPESTATUS[0]}
   set -e
   printf '%s\n' "$rc" >"$RC_FILE"
+  # The PR number travels with the reports: a fork PR's comment is posted by the
+  # perf-gate-comment workflow (workflow_run, write token) from the uploaded artifact.
+  if [ -n "${PR_NUMBER:-}" ]; then printf '%s\n' "$PR_NUMBER" >"$OUT_DIR/pr-number"; fi
   github_output exit_code "$rc"
   say "gate exit code $rc (recorded in $RC_FILE)"
 }
@@ -151,7 +154,15 @@ comment_body() {
   printf '\n'
 }
 
+# The PR number of a downloaded reports artifact (workflow_run), unless PR_NUMBER is set.
+pr_number_from_reports() {
+  if [ -z "${PR_NUMBER:-}" ] && [ -f "$OUT_DIR/pr-number" ]; then
+    PR_NUMBER="$(tr -cd '0-9' <"$OUT_DIR/pr-number")"
+  fi
+}
+
 cmd_comment() {
+  pr_number_from_reports
   mkdir -p "$OUT_DIR"
   local body="$OUT_DIR/pr-comment.md"
   comment_body >"$body"
