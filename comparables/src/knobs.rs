@@ -301,6 +301,41 @@ impl Knob {
     }
 }
 
+/// The knob table as Markdown (the README's "Knobs" table is this text; a test keeps them
+/// equal, so the docs cannot drift from the code).
+pub fn markdown_table() -> String {
+    let mut out = String::from(
+        "| variable | aliases | flag | matrix key | default | bounds | what |\n|---|---|---|---|---|---|---|\n",
+    );
+    for k in &KNOBS {
+        let aliases = if k.aliases.is_empty() {
+            "—".to_string()
+        } else {
+            k.aliases
+                .iter()
+                .map(|a| format!("`{a}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let step = if k.step > 1 {
+            format!(", step {}", k.step)
+        } else {
+            String::new()
+        };
+        out.push_str(&format!(
+            "| `{}` | {aliases} | `--{}` | `{}` | {} | {}..={}{step} | {} |\n",
+            k.var,
+            k.flag(),
+            k.param.name(),
+            k.default,
+            k.min,
+            k.max,
+            k.help
+        ));
+    }
+    out
+}
+
 /// Reads a variable from the process environment (non-UTF-8 is treated as set-but-bad).
 pub fn process_env(var: &str) -> Option<String> {
     match std::env::var(var) {

@@ -529,3 +529,42 @@ fn calibrate_replays_the_default_gate_on_compiled_in_slowdowns() {
         .success()
         .stdout(predicate::str::contains("calibration of the default gate"));
 }
+
+#[test]
+fn gate_dry_run_shows_the_plan_and_its_skips_and_builds_nothing() {
+    // The default (revision) gate: the base, the count run and the first look, no reports.
+    let ws = common::repo_ws();
+    let w = ws.path();
+    bench(w)
+        .args(["gate", "--dry-run", "--out-dir"])
+        .arg(w.join("r"))
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("HEAD~1"))
+        .stdout(predicate::str::contains(
+            "instruction counts (callgrind): 36 process runs",
+        ))
+        .stdout(predicate::str::contains("time, look 1: "))
+        .stdout(predicate::str::contains(
+            "dry run: nothing built, run or written",
+        ));
+    assert!(!w.join("r").exists(), "a dry run writes no report");
+    // A same-tree policy whose gate names a contender that cannot run the scenario: the skip
+    // and its reason are decided at plan time, so the dry run shows them.
+    let policy = w.join("p.toml");
+    std::fs::write(
+        &policy,
+        "name = \"p\"\n[[gate]]\nid = \"g\"\ndescription = \"d\"\nkind = \"regression\"\n\
+         metric = \"deliveries_per_sec\"\nthreshold_pct = 5.0\nscenarios = [\"lag_recover\"]\n\
+         against = \"reference\"\ncandidate = { contender = \"flume\" }\n\
+         reference = { contender = \"ron-bus\" }\n",
+    )
+    .unwrap();
+    bench(w)
+        .args(["gate", "--dry-run", "--policy"])
+        .arg(&policy)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("skip: lag_recover"))
+        .stdout(predicate::str::contains("`flume` is not lossy"));
+}

@@ -312,3 +312,13 @@ fn every_mog_gate_is_in_the_readme_table() {
         "README's MOG gate table lacks {missing:?}"
     );
 }
+
+#[test]
+fn readme_knob_table_is_the_knob_table() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let table = ron_comparables::knobs::markdown_table();
+    assert!(
+        readme.contains(&table),
+        "README.md's knob table differs from ron_comparables::knobs::KNOBS; paste:\n{table}"
+    );
+}

@@ -5,7 +5,7 @@
 //! their own `Workload` with a controllable cost, so the loop is testable without timing noise.
 
 use crate::{Request, Scenario};
-use ron_comparables::knobs::DEFAULT_PAYLOAD;
+use ron_comparables::knobs::{CellParams, DEFAULT_PAYLOAD};
 use ron_comparables::workloads::{self, BurstParams, LatencyNs, Sample};
 use ron_comparables::{Contender, ContenderId, Msg, Publisher, Visit};
 use std::time::Instant;
@@ -30,6 +30,33 @@ pub trait Workload {
 #[error("{0}")]
 pub struct SkipReason(pub String);
 
+/// Why `contender` cannot run `scenario` at `params`, whatever the build: the same rules
+/// ron-bench applies at plan time (so `--dry-run` lists the skips) and the runner applies
+/// when it is asked anyway.
+pub fn cannot_run(
+    scenario: Scenario,
+    contender: ContenderId,
+    params: &CellParams,
+) -> Option<SkipReason> {
+    let why = match scenario {
+        Scenario::MetricsHot if contender != ContenderId::RonBus => format!(
+            "scenario `metrics_hot` measures ron-metrics' hot path; contender `{contender}` has none (ron-bus only)"
+        ),
+        Scenario::SteadyBatch if !contender.lossy() && params.fanout > 0 => format!(
+            "scenario `steady_batch` has idle subscribers: `{contender}` would block on a full queue (lossy contenders only, or fanout 0)"
+        ),
+        Scenario::LagRecover if !contender.lossy() => format!(
+            "scenario `lag_recover` measures the lag path: `{contender}` is not lossy (a full queue drops at the sender, no receiver ever lags)"
+        ),
+        _ if params.payload != DEFAULT_PAYLOAD && contender != ContenderId::RonBus => format!(
+            "payload {} B: the payload sweep is ron-bus only (`{contender}` carries the default message)",
+            params.payload
+        ),
+        _ => return None,
+    };
+    Some(SkipReason(why))
+}
+
 /// The real workload of one cell.
 #[derive(Debug, Clone)]
 pub struct CellWorkload {
@@ -50,30 +77,8 @@ impl CellWorkload {
                 )));
             }
         }
-        if req.scenario == Scenario::MetricsHot && req.contender != ContenderId::RonBus {
-            return Err(SkipReason(format!(
-                "scenario `metrics_hot` measures ron-metrics' hot path; contender `{}` has none (ron-bus only)",
-                req.contender
-            )));
-        }
-        if req.scenario == Scenario::SteadyBatch && !req.contender.lossy() && req.params.fanout > 0
-        {
-            return Err(SkipReason(format!(
-                "scenario `steady_batch` has idle subscribers: `{}` would block on a full queue (lossy contenders only, or fanout 0)",
-                req.contender
-            )));
-        }
-        if req.scenario == Scenario::LagRecover && !req.contender.lossy() {
-            return Err(SkipReason(format!(
-                "scenario `lag_recover` measures the lag path: `{}` is not lossy (a full queue drops at the sender, no receiver ever lags)",
-                req.contender
-            )));
-        }
-        if req.params.payload != DEFAULT_PAYLOAD && req.contender != ContenderId::RonBus {
-            return Err(SkipReason(format!(
-                "payload {} B: the payload sweep is ron-bus only (`{}` carries the default message)",
-                req.params.payload, req.contender
-            )));
+        if let Some(reason) = cannot_run(req.scenario, req.contender, &req.params) {
+            return Err(reason);
         }
         if req.contender == ContenderId::Throttled {
             ron_comparables::adapters::set_throttle_spins(req.params.throttle_spins);

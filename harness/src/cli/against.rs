@@ -17,7 +17,7 @@
 use super::gate::{defaults, finish};
 use super::gate_config::{GateConfig, GateMode};
 use super::output::{analysis_config, load_run_arg, today};
-use super::run::measure;
+use super::run::{measure, print_plan};
 use super::CommandOutcome;
 use crate::gate::base::{self, BaseChoice};
 use crate::gate::describe_machine;
@@ -198,6 +198,9 @@ pub(super) fn gate_against(
     if let Some(note) = &g.counts_off {
         println!("note: {note}");
     }
+    if cfg.dry_run {
+        return dry_run(&g);
+    }
     let (mut a, run, stop) = match &cfg.run {
         Some(p) => {
             let (label, run) = load_run_arg(Some(p), ws)?;
@@ -218,6 +221,37 @@ pub(super) fn gate_against(
         ));
     }
     finish(cfg, ws, &g.policy, &a, &run, started, stop)
+}
+
+/// `--dry-run`: the count run's and the first look's plans (cells, builds, skips and why).
+fn dry_run(g: &RevisionGate) -> anyhow::Result<CommandOutcome> {
+    let show = |what: &str, plan: Option<Plan>| {
+        if let Some(plan) = plan {
+            println!("{what}: {} process runs", plan.order.len());
+            let cfg = super::config::RunConfig {
+                matrix: plan.matrix.clone(),
+                ..g.base_cfg.clone()
+            };
+            print_plan(&plan, &cfg);
+        }
+    };
+    if let Some(p) = g.count_policy()? {
+        let sampling = Sampling {
+            rounds: COUNT_ROUNDS,
+            ..Sampling::INSTRUCTIONS
+        };
+        show(
+            "instruction counts (callgrind)",
+            g.plan(&p, sampling, Measure::Instructions),
+        );
+    }
+    let first = looked(g.sampling, g.schedule.first_rounds);
+    show(
+        "time, look 1",
+        g.plan(&g.time_policy()?, first, Measure::Time),
+    );
+    println!("dry run: nothing built, run or written");
+    Ok(CommandOutcome::Success)
 }
 
 /// Steps 2-4: counts, looks, final analysis.

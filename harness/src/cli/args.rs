@@ -3,6 +3,7 @@
 
 use crate::spec::Measure;
 use clap::{Args as ClapArgs, Parser, Subcommand};
+use ron_bench_report::export::{CsvExporter, Exporter, JsonExporter, MarkdownExporter};
 use ron_comparables::knobs::{Param, KNOBS};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -147,6 +148,10 @@ pub struct GateArgs {
     /// Extra spins per publish of the `throttled` contender (injects a real slowdown).
     #[arg(long, value_name = "SPINS")]
     pub throttle_spins: Option<u64>,
+    /// Print the plan (the base, cells, builds, skipped cells and why) and stop: nothing is
+    /// built, measured or written.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Bootstrap seed.
     #[arg(long)]
     pub seed: Option<u64>,
@@ -446,6 +451,18 @@ pub enum ReportFormat {
     Json,
     /// One CSV row per verdict.
     Csv,
+}
+
+impl ReportFormat {
+    /// The exporter that writes this format (a new format: its exporter in
+    /// `harness/report/src/export/`, a variant here).
+    pub fn exporter(self) -> Box<dyn Exporter> {
+        match self {
+            ReportFormat::Md => Box::new(MarkdownExporter::default()),
+            ReportFormat::Json => Box::new(JsonExporter),
+            ReportFormat::Csv => Box::new(CsvExporter),
+        }
+    }
 }
 
 /// `export --format`: formats other tools read.

@@ -3,13 +3,13 @@
 //! verdicts are (like critcmp); `compare` exits with the code its output states (1 when a
 //! gate failed), as `gate` does.
 
-use super::args::{ChartArgs, CompareArgs, NotesArgs, ReportFormat};
+use super::args::{ChartArgs, CompareArgs, NotesArgs};
 use super::output::{self, analysis_config, inputs, load_named, load_run_arg};
 use super::CommandOutcome;
 use crate::gate::{analyze, Analysis, PolicyChoice};
 use crate::store::{Baseline, RunFile};
 use anyhow::Context;
-use ron_bench_report::export::{CsvExporter, JsonExporter, MarkdownExporter};
+use ron_bench_report::export::MarkdownExporter;
 use std::path::Path;
 
 struct Loaded {
@@ -65,11 +65,7 @@ fn analysis(
 pub(super) fn compare(args: &CompareArgs, ws: &Path) -> anyhow::Result<CommandOutcome> {
     let l = load(Some(&args.baseline), args.run.as_deref(), &args.dir, ws)?;
     let a = analysis(&l, Some(&args.policy), &args.label, ws, &args.dir)?;
-    let bytes = match args.format {
-        ReportFormat::Json => output::render(&JsonExporter, &a.report)?,
-        ReportFormat::Csv => output::render(&CsvExporter, &a.report)?,
-        ReportFormat::Md => output::render(&MarkdownExporter::default(), &a.report)?,
-    };
+    let bytes = output::render(args.format.exporter().as_ref(), &a.report)?;
     output::emit(&bytes, args.out.as_deref())?;
     // The notes block prints "Outcome: FAIL (exit code 1)": the process agrees with it.
     Ok(CommandOutcome::of_verdicts(&a.report.outcome))

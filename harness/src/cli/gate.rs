@@ -36,10 +36,13 @@ pub(super) fn gate(
     }
     let (label, run) = match &cfg.run {
         Some(p) => load_run_arg(Some(p), ws)?,
-        None => (
-            "gate".to_string(),
-            measure_for(&cfg, env, ws, &policy, baseline.as_ref())?,
-        ),
+        None => match measure_for(&cfg, env, ws, &policy, baseline.as_ref())? {
+            Some(run) => ("gate".to_string(), run),
+            None => {
+                println!("dry run: nothing built, run or written");
+                return Ok(CommandOutcome::Success);
+            }
+        },
     };
     if let Some(b) = &baseline {
         check_machine(b, &run.env.machine, cfg.require_same_machine)?;
@@ -174,14 +177,15 @@ pub(super) fn defaults(
     Ok((base_cfg, d))
 }
 
-/// Derives and runs the jobs of `policy`; also writes the run under reports/runs/.
+/// Derives and runs the jobs of `policy`; also writes the run under reports/runs/. `None`
+/// with `--dry-run` (the plan, skips included, is printed and nothing runs).
 fn measure_for(
     cfg: &GateConfig,
     env: &dyn Fn(&str) -> Option<String>,
     ws: &Path,
     policy: &ron_bench_report::policy::Policy,
     baseline: Option<&Baseline>,
-) -> anyhow::Result<RunFile> {
+) -> anyhow::Result<Option<RunFile>> {
     let (base_cfg, d) = defaults(cfg, env, ws)?;
     let jobs = derive_jobs(policy, baseline.map(|b| &b.run), &cfg.extra, &d);
     if jobs.jobs.is_empty() {
@@ -192,26 +196,29 @@ fn measure_for(
         );
     }
     let header = baseline.map_or(String::new(), |b| format!(", baseline `{}`", b.name));
-    measure_jobs(jobs, cfg.sampling, &d, base_cfg, ws, policy, &header)
-}
-
-/// Plans `jobs`, prints the plan, measures, and writes the run under reports/runs/.
-pub(super) fn measure_jobs(
-    jobs: crate::gate::Jobs,
-    sampling: Sampling,
-    d: &Defaults,
-    base_cfg: RunConfig,
-    ws: &Path,
-    policy: &ron_bench_report::policy::Policy,
-    header: &str,
-) -> anyhow::Result<RunFile> {
-    let matrix = jobs.matrix(sampling, d);
-    super::config::check_measure(&matrix)?;
-    let plan = Plan::from_jobs(matrix, jobs.cells, jobs.jobs, available_cores());
-    let cfg = RunConfig {
+    let plan = plan_jobs(jobs, cfg.sampling, &d, policy, &header)?;
+    let run_cfg = RunConfig {
         matrix: plan.matrix.clone(),
         ..base_cfg
     };
+    let warnings = print_plan(&plan, &run_cfg);
+    if cfg.dry_run {
+        return Ok(None);
+    }
+    measure_plan(&plan, &run_cfg, ws, warnings).map(Some)
+}
+
+/// Plans `jobs` (skip rules decided here) and prints the gate's header line.
+fn plan_jobs(
+    jobs: crate::gate::Jobs,
+    sampling: Sampling,
+    d: &Defaults,
+    policy: &ron_bench_report::policy::Policy,
+    header: &str,
+) -> anyhow::Result<Plan> {
+    let matrix = jobs.matrix(sampling, d);
+    super::config::check_measure(&matrix)?;
+    let plan = Plan::from_jobs(matrix, jobs.cells, jobs.jobs, available_cores());
     println!(
         "ron-bench gate: policy {} ({}), {} cells x {} builds -> {} jobs{header}",
         policy.name,
@@ -220,8 +227,17 @@ pub(super) fn measure_jobs(
         plan.matrix.builds.len(),
         plan.runnable.len(),
     );
-    let warnings = print_plan(&plan, &cfg);
-    let run = measure(&plan, ws, cfg.mock, cfg.knobs.clone(), warnings)?;
+    Ok(plan)
+}
+
+/// Measures `plan` and writes the run under reports/runs/.
+fn measure_plan(
+    plan: &Plan,
+    cfg: &RunConfig,
+    ws: &Path,
+    warnings: Vec<String>,
+) -> anyhow::Result<RunFile> {
+    let run = measure(plan, ws, cfg.mock, cfg.knobs.clone(), warnings)?;
     let dir = ws.join("reports").join("runs");
     if std::fs::create_dir_all(&dir).is_ok() {
         let path = crate::store::write_unique_json(&dir, "gate", &run)?;

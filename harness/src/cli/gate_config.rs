@@ -59,6 +59,8 @@ pub struct GateConfig {
     pub strict: bool,
     /// A policy that checked nothing passes instead of exiting 2.
     pub allow_empty: bool,
+    /// Print the plan (cells, builds, skips and why) and stop before building.
+    pub dry_run: bool,
     /// Exit 2 on a baseline from another machine class.
     pub require_same_machine: bool,
     /// Report directory override.
@@ -101,6 +103,7 @@ impl GateConfig {
             },
             strict: args.strict,
             allow_empty: args.allow_empty,
+            dry_run: args.dry_run,
             require_same_machine: args.require_same_machine,
             out_dir: args.out_dir.clone(),
             label: args.label.clone(),

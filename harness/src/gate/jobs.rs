@@ -204,10 +204,12 @@ impl Jobs {
             v.dedup();
             v
         };
-        let mut scenarios: Vec<Scenario> = self.cells.iter().map(|c| c.scenario).collect();
-        scenarios.dedup();
+        let mut scenarios: Vec<Scenario> = Vec::new();
         let mut cont: Vec<ContenderId> = Vec::new();
         for c in &self.cells {
+            if !scenarios.contains(&c.scenario) {
+                scenarios.push(c.scenario);
+            }
             if !cont.contains(&c.contender) {
                 cont.push(c.contender);
             }
@@ -220,7 +222,7 @@ impl Jobs {
             caps: uniq(&|c| Some(c.params.cap)),
             pub_yields: vec![false],
             tls_thresholds: vec![d.tls_thresh],
-            payloads: vec![8],
+            payloads: uniq(&|c| Some(c.params.payload)),
             latency_rate_per_sec: d.rate,
             builds: self.builds.clone(),
             sampling,

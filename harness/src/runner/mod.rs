@@ -226,7 +226,8 @@ fn skip_reason(cell: &Cell, build: &Build) -> Option<String> {
             "scenario `{}` needs feature `{f}`; build `{}` lacks it (add it with --features)",
             cell.scenario, build.label
         )),
-        _ => None,
+        _ => ron_bench_runner::workload::cannot_run(cell.scenario, cell.contender, &cell.params)
+            .map(|r| r.0),
     }
 }
 
