@@ -64,26 +64,8 @@ pub fn cross_machine(base: &Machine, new: &Machine) -> bool {
 
 /// Maps the run files to series, plans, evaluates and builds the report (pure).
 pub fn analyze(policy: &Policy, inp: &Inputs<'_>) -> Analysis {
-    let (run_label, run) = inp.run;
-    let mut new = series::series_of(run_label, run);
-    let mut base: Vec<Series> = inp
-        .baseline
-        .map(|(name, b)| {
-            // Same run identity when interleaved with the run, so the rounds pair.
-            let label = if inp.paired_baseline {
-                run_label.to_string()
-            } else {
-                format!("baseline:{name}")
-            };
-            series::series_of(&label, b)
-        })
-        .unwrap_or_default();
-    if let Some((b, h)) = inp.counts {
-        let counted = |s: &Series| s.metric.name == MetricKind::InstructionsPerMsg.name();
-        let label = format!("{run_label}-instructions");
-        base.extend(series::series_of(&label, b).into_iter().filter(counted));
-        new.extend(series::series_of(&label, h).into_iter().filter(counted));
-    }
+    let (base, new) = sides(inp);
+    let (_, run) = inp.run;
     let cross = inp
         .baseline
         .is_some_and(|(_, b)| cross_machine(&b.env.machine, &run.env.machine));
@@ -94,22 +76,6 @@ pub fn analyze(policy: &Policy, inp: &Inputs<'_>) -> Analysis {
     let mut features_on: BTreeSet<String> = BTreeSet::new();
     for b in &run.builds {
         features_on.extend(b.build.features.iter().cloned());
-    }
-    let mut notes = Vec::new();
-    if run.executor == "mock" || inp.baseline.is_some_and(|(_, b)| b.executor == "mock") {
-        notes.push("mock executor: synthetic numbers (test seam), not a measurement".to_string());
-    }
-    if cross {
-        if let Some((name, b)) = inp.baseline {
-            notes.push(format!(
-                "WARNING: baseline `{name}` was measured on {}; this run on {}: every verdict is cross-machine",
-                describe_machine(b),
-                describe_machine(run)
-            ));
-        }
-    }
-    for s in &run.skipped {
-        notes.push(format!("skipped {} [{}]: {}", s.id, s.build, s.reason));
     }
     let baseline_desc = match inp.baseline {
         Some((name, b)) => format!(
@@ -131,7 +97,7 @@ pub fn analyze(policy: &Policy, inp: &Inputs<'_>) -> Analysis {
         cross_machine: cross,
         policy: format!("{} ({})", policy.name, policy.origin),
         analysis,
-        notes,
+        notes: notes(inp, cross),
     };
     let mut report = Report::build(meta, &plan.cells, &plan.checks, &eval).with_points(&new);
     let (base_side, new_side) = counter_sides(inp);
@@ -145,6 +111,51 @@ pub fn analyze(policy: &Policy, inp: &Inputs<'_>) -> Analysis {
         report,
         series: new,
     }
+}
+
+/// The base and new series: the baseline's (labelled as the run when interleaved with it, so
+/// the rounds pair) and the run's, each with its instruction counts when a count run exists.
+fn sides(inp: &Inputs<'_>) -> (Vec<Series>, Vec<Series>) {
+    let (run_label, run) = inp.run;
+    let mut new = series::series_of(run_label, run);
+    let mut base: Vec<Series> = inp
+        .baseline
+        .map(|(name, b)| {
+            let label = if inp.paired_baseline {
+                run_label.to_string()
+            } else {
+                format!("baseline:{name}")
+            };
+            series::series_of(&label, b)
+        })
+        .unwrap_or_default();
+    if let Some((b, h)) = inp.counts {
+        let counted = |s: &Series| s.metric.name == MetricKind::InstructionsPerMsg.name();
+        let label = format!("{run_label}-instructions");
+        base.extend(series::series_of(&label, b).into_iter().filter(counted));
+        new.extend(series::series_of(&label, h).into_iter().filter(counted));
+    }
+    (base, new)
+}
+
+/// The report's notes: mock data, a cross-machine baseline, every skipped cell.
+fn notes(inp: &Inputs<'_>, cross: bool) -> Vec<String> {
+    let (_, run) = inp.run;
+    let mut notes = Vec::new();
+    if run.executor == "mock" || inp.baseline.is_some_and(|(_, b)| b.executor == "mock") {
+        notes.push("mock executor: synthetic numbers (test seam), not a measurement".to_string());
+    }
+    if let Some((name, b)) = inp.baseline.filter(|_| cross) {
+        notes.push(format!(
+            "WARNING: baseline `{name}` was measured on {}; this run on {}: every verdict is cross-machine",
+            describe_machine(b),
+            describe_machine(run)
+        ));
+    }
+    for s in &run.skipped {
+        notes.push(format!("skipped {} [{}]: {}", s.id, s.build, s.reason));
+    }
+    notes
 }
 
 /// Base and new sides of the counter summaries: the baseline vs the run, or (same run) the

@@ -96,8 +96,12 @@ pub fn run_trial<R: Rng + ?Sized>(
             .map(|((c, &k), o)| cell(c, &o[..k]))
             .collect();
         let eval = evaluate(&cells, &rules, &cfg);
-        let verdicts = || rules.iter().zip(&eval.verdicts);
-        let p = progress_of(verdicts().map(|(c, v)| (c.rule.gate_id.as_str(), v.verdict)));
+        let p = progress_of(
+            rules
+                .iter()
+                .zip(&eval.verdicts)
+                .map(|(c, v)| (c.rule.gate_id.as_str(), v.verdict)),
+        );
         let undecided_with_data = eval
             .verdicts
             .iter()
@@ -105,24 +109,33 @@ pub fn run_trial<R: Rng + ?Sized>(
             .any(|(v, (k, n))| v.verdict == Verdict::Inconclusive && k < n);
         let more = looks < sched.max_looks && undecided_with_data;
         if stop_reason(&p, more).is_some() {
-            return TrialOutcome {
-                failed: p.failed,
-                inconclusive: eval
-                    .verdicts
-                    .iter()
-                    .filter(|v| v.verdict == Verdict::Inconclusive)
-                    .count(),
-                checks: checks.len(),
-                looks,
-                regressed: verdicts()
-                    .filter(|(_, v)| v.verdict == Verdict::Regressed)
-                    .map(|(c, _)| c.rule.gate_id.clone())
-                    .collect(),
-            };
+            return outcome_of(&rules, &eval, p.failed, looks);
         }
         for (w, v) in want.iter_mut().zip(&eval.verdicts) {
             *w = v.verdict == Verdict::Inconclusive;
         }
+    }
+}
+
+/// The trial's result once it stops after `looks` looks.
+fn outcome_of(
+    rules: &[Check],
+    eval: &ron_bench_report::analysis::Evaluation,
+    failed: bool,
+    looks: u32,
+) -> TrialOutcome {
+    let count = |want: Verdict| eval.verdicts.iter().filter(|v| v.verdict == want).count();
+    TrialOutcome {
+        failed,
+        inconclusive: count(Verdict::Inconclusive),
+        checks: rules.len(),
+        looks,
+        regressed: rules
+            .iter()
+            .zip(&eval.verdicts)
+            .filter(|(_, v)| v.verdict == Verdict::Regressed)
+            .map(|(c, _)| c.rule.gate_id.clone())
+            .collect(),
     }
 }
 

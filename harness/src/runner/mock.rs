@@ -78,18 +78,13 @@ impl Executor for MockExecutor {
 /// this under the mock, so a nominal slowdown is the mock's slowdown).
 pub const NS_PER_SPIN: f64 = 1.0;
 
-fn synthesize(job: &Job<'_>, injected: f64) -> RunOutput {
-    let r = &job.request;
-    let jitter = if job.round % 2 == 0 { 1.01 } else { 0.99 };
-    let mut slow = 1.0 + 0.05 * job.build.features.len() as f64;
-    if r.scenario == Scenario::Batched && job.build.has("bus_batch") {
-        slow /= 4.0;
-    }
-    // Calibration builds: a compiled-in slowdown of the paths it reaches (0.05 ns a spin).
-    let injected_spins = job.build.inject.map_or(0, |i| match i.path {
+/// Spins a calibration build's compiled-in slowdown adds to `scenario` (the paths it reaches).
+fn injected_spins(job: &Job<'_>) -> u64 {
+    let scenario = job.request.scenario;
+    job.build.inject.map_or(0, |i| match i.path {
         crate::spec::InjectPath::Publish
             if matches!(
-                r.scenario,
+                scenario,
                 Scenario::Steady | Scenario::BurstFanout | Scenario::Latency
             ) =>
         {
@@ -97,7 +92,7 @@ fn synthesize(job: &Job<'_>, injected: f64) -> RunOutput {
         }
         crate::spec::InjectPath::Deliver
             if matches!(
-                r.scenario,
+                scenario,
                 Scenario::Delivery
                     | Scenario::LagRecover
                     | Scenario::BurstFanout
@@ -107,7 +102,32 @@ fn synthesize(job: &Job<'_>, injected: f64) -> RunOutput {
             i.spins
         }
         _ => 0,
-    });
+    })
+}
+
+/// Synthetic latency percentiles of a message costing `cost` ns.
+fn latency_of(cost: f64, count: u64) -> LatencyNs {
+    let at = |k: u64| cost as u64 * k;
+    LatencyNs {
+        p50: at(10),
+        p90: at(20),
+        p95: at(30),
+        p99: at(50),
+        p999: at(100),
+        max: at(200),
+        count,
+    }
+}
+
+fn synthesize(job: &Job<'_>, injected: f64) -> RunOutput {
+    let r = &job.request;
+    let jitter = if job.round % 2 == 0 { 1.01 } else { 0.99 };
+    let mut slow = 1.0 + 0.05 * job.build.features.len() as f64;
+    if r.scenario == Scenario::Batched && job.build.has("bus_batch") {
+        slow /= 4.0;
+    }
+    // Calibration builds: a compiled-in slowdown of the paths it reaches (0.05 ns a spin).
+    let injected_spins = injected_spins(job);
     let every = job.build.inject.map_or(1, |i| i.every.max(1));
     let spins =
         r.params.throttle_spins as f64 * 0.05 + injected_spins as f64 / every as f64 * NS_PER_SPIN;
@@ -135,15 +155,7 @@ fn synthesize(job: &Job<'_>, injected: f64) -> RunOutput {
             subscribers: subs,
             accounting_ok: true,
             on_cpu_ppm: None,
-            latency: (r.scenario == Scenario::Latency).then(|| LatencyNs {
-                p50: cost as u64 * 10,
-                p90: cost as u64 * 20,
-                p95: cost as u64 * 30,
-                p99: cost as u64 * 50,
-                p999: cost as u64 * 100,
-                max: cost as u64 * 200,
-                count: published * subs,
-            }),
+            latency: (r.scenario == Scenario::Latency).then(|| latency_of(cost, published * subs)),
         })
         .collect();
     let is_bus = matches!(r.contender, ContenderId::RonBus | ContenderId::Throttled);

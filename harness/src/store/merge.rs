@@ -135,6 +135,15 @@ fn check_same(
             format!("{} vs {}", run.executor, f.executor),
         ));
     }
+    check_source((file, run), (first, f))?;
+    check_machine((file, run), (first, f), allow_mixed)
+}
+
+/// The same commit, dirtiness, Cargo.lock and rustc.
+fn check_source(
+    (file, run): (&str, &RunFile),
+    (first, f): (&str, &RunFile),
+) -> Result<(), MergeError> {
     let (a, b) = (&run.env, &f.env);
     let source = |e: &super::Environment| {
         (
@@ -155,6 +164,16 @@ fn check_same(
             ),
         ));
     }
+    Ok(())
+}
+
+/// The same kind of machine, or a warning with `--allow-mixed-machines`.
+fn check_machine(
+    (file, run): (&str, &RunFile),
+    (first, f): (&str, &RunFile),
+    allow_mixed: bool,
+) -> Result<Option<String>, MergeError> {
+    let (a, b) = (&run.env, &f.env);
     if !a.machine.same_kind(&b.machine) {
         let detail = format!(
             "{} ({} cores) vs {} ({} cores)",
@@ -220,19 +239,28 @@ fn check_cover(shards: &[(String, RunFile)], first: &RunFile) -> Result<(), Merg
 
 /// Merges shard runs (`(file name, run)`), see the module docs.
 pub fn merge(shards: &[(String, RunFile)], allow_mixed: bool) -> Result<RunFile, MergeError> {
+    let (_, first) = shards.first().ok_or(MergeError::Empty)?;
+    let warnings = check_shards(shards, allow_mixed)?;
+    check_cover(shards, first)?;
+    Ok(combine(shards, first, warnings))
+}
+
+/// Every shard of one split (same count, each index once, none missing) and from a comparable
+/// machine and build; returns the merged warnings.
+fn check_shards(
+    shards: &[(String, RunFile)],
+    allow_mixed: bool,
+) -> Result<Vec<String>, MergeError> {
     let (first_name, first) = shards.first().ok_or(MergeError::Empty)?;
-    let count = first
-        .shard
-        .ok_or_else(|| MergeError::NotAShard {
-            file: first_name.clone(),
-        })?
-        .count;
+    let shard_of = |name: &String, run: &RunFile| {
+        run.shard
+            .ok_or_else(|| MergeError::NotAShard { file: name.clone() })
+    };
+    let count = shard_of(first_name, first)?.count;
     let mut seen: Vec<(u32, &str)> = Vec::new();
     let mut warnings = first.warnings.clone();
     for (name, run) in shards {
-        let s = run
-            .shard
-            .ok_or_else(|| MergeError::NotAShard { file: name.clone() })?;
+        let s = shard_of(name, run)?;
         if s.count != count {
             return Err(MergeError::CountMismatch {
                 file: name.clone(),
@@ -272,21 +300,31 @@ pub fn merge(shards: &[(String, RunFile)], allow_mixed: bool) -> Result<RunFile,
     if !missing.is_empty() {
         return Err(MergeError::Missing { missing, count });
     }
-    check_cover(shards, first)?;
-    // Unsharded order: matrix expansion order of cells, builds innermost.
-    let order: Vec<String> = first.matrix.cells().into_iter().map(|c| c.id).collect();
-    let labels: Vec<&str> = first
+    Ok(warnings)
+}
+
+/// The shards' cells and skips in unsharded order (matrix expansion order of cells, builds
+/// innermost) as one run file.
+fn combine(shards: &[(String, RunFile)], first: &RunFile, warnings: Vec<String>) -> RunFile {
+    use std::collections::HashMap;
+    // Maps, not `position` in a list: a big sweep would make the sort quadratic.
+    let order: HashMap<String, usize> = first
+        .matrix
+        .cells()
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| (c.id, i))
+        .collect();
+    let labels: HashMap<&str, usize> = first
         .builds
         .iter()
-        .map(|b| b.build.label.as_str())
+        .enumerate()
+        .map(|(i, b)| (b.build.label.as_str(), i))
         .collect();
     let key = |id: &str, build: &str| {
         (
-            order.iter().position(|x| x == id).unwrap_or(usize::MAX),
-            labels
-                .iter()
-                .position(|x| *x == build)
-                .unwrap_or(usize::MAX),
+            order.get(id).copied().unwrap_or(usize::MAX),
+            labels.get(build).copied().unwrap_or(usize::MAX),
         )
     };
     let mut cells: Vec<_> = shards
@@ -299,7 +337,7 @@ pub fn merge(shards: &[(String, RunFile)], allow_mixed: bool) -> Result<RunFile,
         .flat_map(|(_, r)| r.skipped.iter().cloned())
         .collect();
     skipped.sort_by_key(|s| key(&s.id, &s.build));
-    Ok(RunFile {
+    RunFile {
         schema: RUN_SCHEMA.into(),
         created_utc: shards
             .iter()
@@ -313,5 +351,5 @@ pub fn merge(shards: &[(String, RunFile)], allow_mixed: bool) -> Result<RunFile,
         shard: None,
         merged_from: shards.iter().map(|(n, _)| n.clone()).collect(),
         ..first.clone()
-    })
+    }
 }

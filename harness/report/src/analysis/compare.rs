@@ -217,20 +217,7 @@ pub fn compare<R: Rng + ?Sized>(
         (Some(a), Some(b)) if enough => Some(((a * a + b * b) / 2.0).sqrt() * 100.0),
         _ => None,
     };
-    let z = z_sum(cfg);
-    let (mde_pct, mde_formula) = if paired {
-        (
-            paired_log_sd(&cell.base, &cell.new)
-                .filter(|_| enough)
-                .map(|sd| z * sd / (base.n as f64).sqrt() * 100.0),
-            MdeFormula::Paired,
-        )
-    } else {
-        (
-            noise_floor_pct.map(|cv| z * cv * (1.0 / base.n as f64 + 1.0 / new.n as f64).sqrt()),
-            MdeFormula::Unpaired,
-        )
-    };
+    let (mde_pct, mde_formula) = mde(cell, cfg, paired, enough, noise_floor_pct);
     Ok(Comparison {
         cell_id: cell.id.clone(),
         paired,
@@ -249,6 +236,28 @@ pub fn compare<R: Rng + ?Sized>(
         base,
         new,
     })
+}
+
+/// The minimum detectable effect (%): from the sd of the per-round log ratios when paired,
+/// else from the noise floor and both sample sizes.
+fn mde(
+    cell: &Cell,
+    cfg: &CompareConfig,
+    paired: bool,
+    enough: bool,
+    noise_floor_pct: Option<f64>,
+) -> (Option<f64>, MdeFormula) {
+    let z = z_sum(cfg);
+    let (nb, nn) = (cell.base.len() as f64, cell.new.len() as f64);
+    if paired {
+        let mde = paired_log_sd(&cell.base, &cell.new)
+            .filter(|_| enough)
+            .map(|sd| z * sd / nb.sqrt() * 100.0);
+        (mde, MdeFormula::Paired)
+    } else {
+        let mde = noise_floor_pct.map(|cv| z * cv * (1.0 / nb + 1.0 / nn).sqrt());
+        (mde, MdeFormula::Unpaired)
+    }
 }
 
 /// `z_{1-alpha/2} + z_{power}`; 2.80 for alpha 0.05 and power 0.8.

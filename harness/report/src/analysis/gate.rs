@@ -224,7 +224,6 @@ fn decide(
         lo: f64::NEG_INFINITY,
         hi: f64::INFINITY,
     });
-    let t = rule.threshold_pct;
     let stats = if c.exact {
         format!(
             "change {:+.2}% in every one of {} rounds (deterministic count: exact)",
@@ -240,55 +239,93 @@ fn decide(
             n
         )
     };
+    let s = Sides {
+        c,
+        gain,
+        ci,
+        sig,
+        t: rule.threshold_pct,
+        stats: &stats,
+        rule,
+        cfg,
+    };
     match rule.kind {
-        super::gate::GateKind::Regression => {
-            if gain < -t && sig && ci.hi < 0.0 {
-                return (
-                    Verdict::Regressed,
-                    format!("{stats}: worse than tolerance {t}%"),
-                );
-            }
-            if gain > t && sig && ci.lo > 0.0 {
-                return (Verdict::Improved, format!("{stats}: better beyond {t}%"));
-            }
-            if let Some(why) = too_noisy(c, rule, cfg) {
-                return (Verdict::Inconclusive, format!("{stats}: {why}"));
-            }
-            if t > 0.0 && ci.lo <= -t {
-                let why = if gain < -t { "beyond" } else { "CI reaches" };
-                return (
-                    Verdict::Inconclusive,
-                    format!(
-                        "{stats}: {why} tolerance {t}% without significance{}",
-                        short_rounds(c, cfg)
-                    ),
-                );
-            }
-            (Verdict::Pass, format!("{stats}: within tolerance {t}%"))
+        super::gate::GateKind::Regression => s.regression(),
+        super::gate::GateKind::Acceptance => s.acceptance(),
+    }
+}
+
+/// One comparison seen through a rule: the oriented gain, its CI, significance, tolerance.
+struct Sides<'a> {
+    c: &'a Comparison,
+    gain: f64,
+    ci: Interval,
+    sig: bool,
+    t: f64,
+    stats: &'a str,
+    rule: &'a Rule,
+    cfg: &'a GateConfig,
+}
+
+impl Sides<'_> {
+    /// Regression: worse beyond tolerance (significant, CI below 0), better beyond it,
+    /// too noisy, a CI that reaches the tolerance, else within it.
+    fn regression(&self) -> (Verdict, String) {
+        let (stats, t, ci) = (self.stats, self.t, self.ci);
+        if self.gain < -t && self.sig && ci.hi < 0.0 {
+            return (
+                Verdict::Regressed,
+                format!("{stats}: worse than tolerance {t}%"),
+            );
         }
-        super::gate::GateKind::Acceptance => {
-            if gain >= t && sig && ci.lo > 0.0 {
-                return (Verdict::Pass, format!("{stats}: meets required {t}% gain"));
-            }
-            if ci.hi < t {
-                return (
-                    Verdict::Failed,
-                    format!("{stats}: clearly below required {t}% gain"),
-                );
-            }
-            let why = if gain >= t {
-                format!(
-                    "gain meets {t}% but is not significant{}",
-                    short_rounds(c, cfg)
-                )
+        if self.gain > t && self.sig && ci.lo > 0.0 {
+            return (Verdict::Improved, format!("{stats}: better beyond {t}%"));
+        }
+        if let Some(why) = too_noisy(self.c, self.rule, self.cfg) {
+            return (Verdict::Inconclusive, format!("{stats}: {why}"));
+        }
+        if t > 0.0 && ci.lo <= -t {
+            let why = if self.gain < -t {
+                "beyond"
             } else {
-                format!("gain below {t}% but the CI reaches it")
+                "CI reaches"
             };
-            let noise = too_noisy(c, rule, cfg)
-                .map(|n| format!("; {n}"))
-                .unwrap_or_default();
-            (Verdict::Inconclusive, format!("{stats}: {why}{noise}"))
+            return (
+                Verdict::Inconclusive,
+                format!(
+                    "{stats}: {why} tolerance {t}% without significance{}",
+                    short_rounds(self.c, self.cfg)
+                ),
+            );
         }
+        (Verdict::Pass, format!("{stats}: within tolerance {t}%"))
+    }
+
+    /// Acceptance: a significant gain of at least the threshold passes, a CI entirely below
+    /// it fails, anything else is inconclusive.
+    fn acceptance(&self) -> (Verdict, String) {
+        let (stats, t) = (self.stats, self.t);
+        if self.gain >= t && self.sig && self.ci.lo > 0.0 {
+            return (Verdict::Pass, format!("{stats}: meets required {t}% gain"));
+        }
+        if self.ci.hi < t {
+            return (
+                Verdict::Failed,
+                format!("{stats}: clearly below required {t}% gain"),
+            );
+        }
+        let why = if self.gain >= t {
+            format!(
+                "gain meets {t}% but is not significant{}",
+                short_rounds(self.c, self.cfg)
+            )
+        } else {
+            format!("gain below {t}% but the CI reaches it")
+        };
+        let noise = too_noisy(self.c, self.rule, self.cfg)
+            .map(|n| format!("; {n}"))
+            .unwrap_or_default();
+        (Verdict::Inconclusive, format!("{stats}: {why}{noise}"))
     }
 }
 
