@@ -639,3 +639,93 @@ fn messages_name_the_culprit_once_and_never_a_temp_file() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
 }
+
+/// Item 7: every knob and flag has bounds (the knob table's, or clap ranges) and is refused
+/// beyond them with exit 2 naming it; a huge matrix is refused before it is expanded, and a
+/// large but allowed one plans in well under a second (the duplicate check was quadratic).
+#[test]
+fn unbounded_inputs_are_refused_by_name() {
+    let ws = tempfile::tempdir().unwrap();
+    let w = ws.path();
+    let refused = |args: &[&str], env: &[(&str, String)], culprit: &str| {
+        let mut c = rb(w);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.args(args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(culprit));
+    };
+    let dry = ["run", "--dry-run"];
+    refused(
+        &["run", "--dry-run", "--rounds", "1000000000"],
+        &[],
+        "--rounds",
+    );
+    refused(
+        &["run", "--dry-run", "--window-ms", &u64::MAX.to_string()],
+        &[],
+        "--window-ms",
+    );
+    refused(
+        &["run", "--dry-run", "--warmup-ms", &u64::MAX.to_string()],
+        &[],
+        "--warmup-ms",
+    );
+    refused(
+        &[
+            "run",
+            "--dry-run",
+            "--throttle-spins",
+            &u64::MAX.to_string(),
+        ],
+        &[],
+        "--throttle-spins",
+    );
+    refused(
+        &["gate", "--dry-run", "--samples", "4000000000"],
+        &[],
+        "--samples",
+    );
+    refused(
+        &dry,
+        &[("RON_BENCH_FANOUT", u64::MAX.to_string())],
+        "RON_BENCH_FANOUT",
+    );
+    refused(
+        &dry,
+        &[("RON_BENCH_CAP", u64::MAX.to_string())],
+        "RON_BENCH_CAP",
+    );
+    let list: String = (1..=2000)
+        .map(|v| v.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    refused(&dry, &[("RON_BENCH_BURST", list)], "RON_BENCH_BURST");
+    let sixty: String = (1..=60)
+        .map(|v| v.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let big = [
+        ("RON_BENCH_BURST", sixty.clone()),
+        ("RON_BENCH_CAP", sixty.clone()),
+        ("RON_BENCH_FANOUT", "1,2,3,4,5,6,7,8,9,10,11,12".to_string()),
+    ];
+    refused(&dry, &big, "cells");
+    // About 73k cells: allowed, planned quickly (the limit is far above this).
+    let started = std::time::Instant::now();
+    let mut c = rb(w);
+    c.env("RON_BENCH_BURST", &sixty)
+        .env("RON_BENCH_CAP", &sixty)
+        .env("RON_BENCH_FANOUT", "1,2,3,4")
+        .args(dry)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("dry run"));
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "planning 73k cells took {:?}",
+        started.elapsed()
+    );
+}

@@ -146,7 +146,7 @@ pub struct GateArgs {
     #[arg(long, value_enum)]
     pub measure: Option<Measure>,
     /// Extra spins per publish of the `throttled` contender (injects a real slowdown).
-    #[arg(long, value_name = "SPINS")]
+    #[arg(long, value_name = "SPINS", value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
     pub throttle_spins: Option<u64>,
     /// Print the plan (the base, cells, builds, skipped cells and why) and stop: nothing is
     /// built, measured or written.
@@ -204,7 +204,7 @@ pub struct ChartArgs {
 #[derive(Debug, Default, ClapArgs)]
 pub struct CalibrateArgs {
     /// Interleaved rounds per repeat (each A/A or power trial uses the gate's rounds).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub rounds: Option<u32>,
     /// Which gate to calibrate: `change` (the default gate: real code-path slowdowns
     /// compiled into builds, whole-gate trials) or `features` (the same-tree feature gate's
@@ -215,7 +215,7 @@ pub struct CalibrateArgs {
     #[arg(long, default_value = "2,5,10")]
     pub slowdown: String,
     /// Independent repeats (separate runs).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub repeats: Option<u32>,
     /// Tiny settings for tests (use with RON_BENCH_MOCK=1).
     #[arg(long)]
@@ -325,7 +325,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub quick: bool,
     /// Extra spins per publish for the calibration-only `throttled` contender.
-    #[arg(long, value_name = "SPINS")]
+    #[arg(long, value_name = "SPINS", value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
     pub throttle_spins: Option<u64>,
     /// A saved matrix (TOML); flags beat it, it beats the environment.
     #[arg(long, value_name = "FILE")]
