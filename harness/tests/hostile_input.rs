@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{bench, CLEARED};
+use common::{bench, SMALL_RUN as RUN};
 use predicates::prelude::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -25,30 +25,8 @@ fn rb(ws: &Path) -> assert_cmd::Command {
 
 /// The same environment on a plain `std` command (for closing or redirecting its streams).
 fn rb_std(ws: &Path) -> StdCommand {
-    let mut c = StdCommand::new(env!("CARGO_BIN_EXE_ron-bench"));
-    for v in CLEARED {
-        c.env_remove(v);
-    }
-    c.env("RON_BENCH_WORKSPACE", ws)
-        .env("RON_BENCH_MOCK", "1")
-        .env("CI", "true")
-        .current_dir(ws);
-    c
+    common::bench_std(ws)
 }
-
-const RUN: [&str; 11] = [
-    "run",
-    "--contender",
-    "ron-bus,tokio-broadcast",
-    "--rounds",
-    "6",
-    "--samples",
-    "2",
-    "--window-ms",
-    "1",
-    "--warmup-ms",
-    "0",
-];
 
 /// A small mock run written to `ws/name` (optionally `pct` slower).
 fn mock_run(ws: &Path, name: &str, pct: Option<&str>) -> PathBuf {

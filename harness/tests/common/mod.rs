@@ -6,7 +6,7 @@ use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 
 /// Every variable the harness reads that could leak in from the developer's shell.
-pub const CLEARED: [&str; 15] = [
+pub const CLEARED: [&str; 16] = [
     "RON_BENCH_BURST",
     "RON_BURST",
     "BURST",
@@ -17,6 +17,7 @@ pub const CLEARED: [&str; 15] = [
     "CAP",
     "RON_BENCH_PUB_YIELD",
     "RON_TLS_FLUSH_THRESHOLD",
+    "RON_BENCH_PAYLOAD",
     "RON_BASELINE_DIR",
     "RON_BENCH_MOCK_SLOWDOWN_PCT",
     "RON_BENCH_MOCK_SLOW",
@@ -26,7 +27,12 @@ pub const CLEARED: [&str; 15] = [
 
 /// `ron-bench` rooted at `ws` with the mock executor and a clean environment.
 pub fn bench(ws: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ron-bench"));
+    Command::from_std(bench_std(ws))
+}
+
+/// [`bench`] as a plain `std` command (for closing or redirecting its streams).
+pub fn bench_std(ws: &Path) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_ron-bench"));
     for v in CLEARED {
         c.env_remove(v);
     }
@@ -35,6 +41,30 @@ pub fn bench(ws: &Path) -> Command {
         .env("CI", "true")
         .current_dir(ws);
     c
+}
+
+/// A small mock run: steady + burst_fanout, ron-bus and tokio, 6 rounds of tiny samples.
+pub const SMALL_RUN: [&str; 11] = [
+    "run",
+    "--contender",
+    "ron-bus,tokio-broadcast",
+    "--rounds",
+    "6",
+    "--samples",
+    "2",
+    "--window-ms",
+    "1",
+    "--warmup-ms",
+    "0",
+];
+
+/// [`SMALL_RUN`] written to `out` (optionally `slowdown` percent slower).
+pub fn mock_run(ws: &Path, out: &Path, slowdown: Option<&str>) {
+    let mut c = bench(ws);
+    if let Some(s) = slowdown {
+        c.env("RON_BENCH_MOCK_SLOWDOWN_PCT", s);
+    }
+    c.args(SMALL_RUN).arg("--out").arg(out).assert().success();
 }
 
 /// The repository root (the harness crate's parent).
