@@ -23,7 +23,7 @@ use std::io;
 use crate::report::Report;
 
 pub use self::bencher::BencherExporter;
-pub use self::chart::{ChangeChart, ChartFormat, HeatValue, HeatmapChart, ScalingChart};
+pub use self::chart::{ChangeChart, ChartFormat, HeatValue, HeatmapChart, ScalingChart, SymLog};
 pub use self::critcmp::{CritcmpExporter, Side};
 pub use self::csv::CsvExporter;
 pub use self::json::JsonExporter;
