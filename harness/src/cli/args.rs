@@ -43,6 +43,27 @@ pub enum Command {
     Merge(MergeArgs),
     /// Amdahl's law: overall speedup S = 1/((1-p)+p/s).
     Amdahl(AmdahlArgs),
+    /// Trend chart of a metric across saved baselines, gate reports and run files, with
+    /// change points (E-divisive means, permutation p-value).
+    History(HistoryArgs),
+}
+
+/// `ron-bench history`.
+#[derive(Debug, ClapArgs)]
+pub struct HistoryArgs {
+    /// Metric to chart (deliveries_per_sec, publishes_per_sec, cpu_ns, p95_ns,
+    /// instructions_per_msg, ...).
+    #[arg(long, default_value = "deliveries_per_sec", value_name = "M")]
+    pub metric: String,
+    /// Only cells whose `<cell id> @<build>` contains this text.
+    #[arg(long, value_name = "FILTER")]
+    pub cell: Option<String>,
+    /// Output directory for history.png and history.svg. [default: reports/history]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Baseline directory.
+    #[command(flatten)]
+    pub dir: BaselineDirArg,
 }
 
 /// Where baselines live (shared by the comparing commands).

@@ -14,6 +14,7 @@ mod compare;
 pub mod config;
 mod gate;
 pub mod gate_config;
+mod history;
 mod interop;
 mod merge;
 pub mod output;
@@ -102,5 +103,6 @@ pub fn dispatch(args: Args) -> anyhow::Result<CommandOutcome> {
         Command::Import(a) => interop::import(a.command, &workspace),
         Command::Export(a) => interop::export(&a, &workspace),
         Command::Amdahl(a) => interop::amdahl_cmd(&a),
+        Command::History(a) => history::history_cmd(&a, &workspace),
     }
 }

@@ -29,7 +29,7 @@ use crate::report::{Report, Row};
 
 /// Embedded DejaVu Sans.
 static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
-const FAMILY: &str = "sans-serif";
+pub(super) const FAMILY: &str = "sans-serif";
 
 /// Output format of a chart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +41,7 @@ pub enum ChartFormat {
 }
 
 impl ChartFormat {
-    fn ext(self) -> &'static str {
+    pub(super) fn ext(self) -> &'static str {
         match self {
             ChartFormat::Svg => "svg",
             ChartFormat::Png => "png",
@@ -49,9 +49,9 @@ impl ChartFormat {
     }
 }
 
-type DrawResult = Result<(), String>;
+pub(super) type DrawResult = Result<(), String>;
 
-trait Draw {
+pub(super) trait Draw {
     fn name(&self) -> &'static str;
     fn size(&self) -> (u32, u32);
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult;
@@ -67,7 +67,11 @@ fn font_ready() -> Result<(), String> {
         .ok_or_else(|| "embedded font is invalid".into())
 }
 
-fn emit<D: Draw>(d: &D, format: ChartFormat, out: &mut dyn io::Write) -> Result<(), ExportError> {
+pub(super) fn emit<D: Draw>(
+    d: &D,
+    format: ChartFormat,
+    out: &mut dyn io::Write,
+) -> Result<(), ExportError> {
     let chart_err = |message: String| ExportError::Chart {
         chart: d.name().into(),
         message,
@@ -105,7 +109,7 @@ fn emit<D: Draw>(d: &D, format: ChartFormat, out: &mut dyn io::Write) -> Result<
 }
 
 /// Refuses an axis plotters cannot draw in bounded time: non-finite or empty bounds.
-fn axis_bounds(axis: &str, lo: f64, hi: f64) -> DrawResult {
+pub(super) fn axis_bounds(axis: &str, lo: f64, hi: f64) -> DrawResult {
     if lo.is_finite() && hi.is_finite() && lo < hi {
         Ok(())
     } else {
@@ -115,7 +119,7 @@ fn axis_bounds(axis: &str, lo: f64, hi: f64) -> DrawResult {
     }
 }
 
-fn e2s<E: std::fmt::Display>(e: E) -> String {
+pub(super) fn e2s<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
 
@@ -555,7 +559,7 @@ struct ScalingData {
     size: (u32, u32),
 }
 
-const PALETTE: [RGBColor; 8] = [
+pub(super) const PALETTE: [RGBColor; 8] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -595,7 +599,7 @@ impl ScalingData {
 }
 
 /// Marker `v` (circle, triangle, square, cross) at a backend coordinate.
-fn marker<DB: DrawingBackend>(
+pub(super) fn marker<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     at: (i32, i32),
     v: usize,

@@ -10,11 +10,13 @@
 //! | [`BencherExporter`] | Bencher Metric Format JSON (new side) |
 //! | [`CritcmpExporter`] | critcmp `--export` JSON (one side) |
 //! | [`ChangeChart`], [`ScalingChart`], [`HeatmapChart`] | SVG or PNG via plotters |
+//! | [`HistoryChart`] | a metric across runs with change points (reads a [`History`], not a report) |
 
 mod bencher;
 mod chart;
 mod critcmp;
 mod csv;
+mod history;
 mod json;
 mod markdown;
 
@@ -26,6 +28,7 @@ pub use self::bencher::BencherExporter;
 pub use self::chart::{ChangeChart, ChartFormat, HeatValue, HeatmapChart, ScalingChart, SymLog};
 pub use self::critcmp::{CritcmpExporter, Side};
 pub use self::csv::CsvExporter;
+pub use self::history::{History, HistoryChart, HistoryLine};
 pub use self::json::JsonExporter;
 pub use self::markdown::MarkdownExporter;
 
