@@ -83,6 +83,10 @@ pub struct CompareArgs {
     /// The run file. [default: reports/runs/latest.json]
     #[arg(long, value_name = "RUNFILE")]
     pub run: Option<PathBuf>,
+    /// With a criterion import as --baseline: the newer import (`import criterion --name NEW`)
+    /// to compare with it, per sample, unpaired, gated by the regression rule for imports.
+    #[arg(long, value_name = "NEW")]
+    pub new: Option<String>,
     /// Output format: md (NOTES block + table), json (report), csv.
     #[arg(long, value_enum, default_value_t = ReportFormat::Md)]
     pub format: ReportFormat,

@@ -123,7 +123,12 @@ fn show(b: &Baseline) {
     for w in &r.warnings {
         println!("  warning   {w}");
     }
-    print!("\n{}", table::cells(&r.cells));
+    if let Some(imp) = b.imported.as_ref() {
+        print!("\n{}", table::imported(imp));
+    }
+    if !r.cells.is_empty() || b.imported.is_none() {
+        print!("\n{}", table::cells(&r.cells));
+    }
     for s in &r.skipped {
         println!("skipped: {} [{}]: {}", s.id, s.build, s.reason);
     }

@@ -63,6 +63,9 @@ fn analysis(
 }
 
 pub(super) fn compare(args: &CompareArgs, ws: &Path) -> anyhow::Result<CommandOutcome> {
+    if let Some((base, new)) = super::criterion_compare::sides(args, ws)? {
+        return super::criterion_compare::compare_imports(args, &base, &new);
+    }
     let l = load(Some(&args.baseline), args.run.as_deref(), &args.dir, ws)?;
     let a = analysis(&l, Some(&args.policy), &args.label, ws, &args.dir)?;
     let bytes = match args.format {

@@ -12,6 +12,7 @@ pub mod calibrate;
 pub mod calibrate_gate;
 mod compare;
 pub mod config;
+mod criterion_compare;
 mod gate;
 pub mod gate_config;
 mod history;

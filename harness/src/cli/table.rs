@@ -58,3 +58,46 @@ pub fn si(v: f64) -> String {
         v => format!("{v:.1}"),
     }
 }
+
+/// One row per imported criterion benchmark: samples and the median of the per-sample time
+/// per iteration (`times[i] / iters[i]` of `sample.json`), which `compare --new` gates on.
+pub fn imported(imp: &ron_bench_report::interop::ImportedBaseline) -> String {
+    let id_w = imp
+        .benchmarks
+        .iter()
+        .map(|b| b.id.len())
+        .max()
+        .unwrap_or(9)
+        .max(9);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{} imported criterion benchmark(s) (`{}` of {})",
+        imp.benchmarks.len(),
+        imp.baseline,
+        imp.root.display()
+    );
+    let _ = writeln!(
+        s,
+        "{:<id_w$}  {:>7}  {:>14}  {:>6}",
+        "benchmark", "samples", "median ns/iter", "cv"
+    );
+    for b in &imp.benchmarks {
+        let sum = ron_bench_report::analysis::summarize(&b.ns_per_iter);
+        let median = sum
+            .as_ref()
+            .map_or("-".into(), |m| format!("{:.2}", m.median));
+        let cv = sum
+            .and_then(|m| m.cv)
+            .map_or("-".into(), |c| format!("{:.1}%", c * 100.0));
+        let _ = writeln!(
+            s,
+            "{:<id_w$}  {:>7}  {:>14}  {:>6}",
+            b.id,
+            b.ns_per_iter.len(),
+            median,
+            cv
+        );
+    }
+    s
+}
