@@ -480,7 +480,7 @@ pub enum ExportFormat {
     Critcmp,
     /// Bencher Metric Format.
     Bmf,
-    /// CSV.
+    /// CSV, one row per (cell, metric): rounds, median, mean, min, max, CV, MAD.
     Csv,
 }
 

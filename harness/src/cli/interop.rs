@@ -8,7 +8,7 @@ use anyhow::{bail, Context};
 use ron_bench_report::analysis::{
     amdahl, evaluate, AnalysisConfig, Cell, Check, GateKind, Rule, Series,
 };
-use ron_bench_report::export::{BencherExporter, CritcmpExporter, CsvExporter, Side};
+use ron_bench_report::export::{cells_csv, BencherExporter, CritcmpExporter, Side};
 use ron_bench_report::interop::{criterion_root, import_criterion, ImportedBaseline};
 use ron_bench_report::report::{Meta, Report};
 use std::path::Path;
@@ -172,7 +172,11 @@ pub(super) fn export(args: &ExportArgs, ws: &Path) -> anyhow::Result<CommandOutc
                     &report,
                 )?,
                 ExportFormat::Bmf => output::render(&BencherExporter, &report)?,
-                ExportFormat::Csv => output::render(&CsvExporter, &report)?,
+                ExportFormat::Csv => {
+                    let mut buf = Vec::new();
+                    cells_csv(&series, &mut buf)?;
+                    buf
+                }
             }
         }
     };
