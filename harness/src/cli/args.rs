@@ -7,9 +7,17 @@ use ron_comparables::knobs::{Param, KNOBS};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+/// `ron-bench --version`: the crate version and the git commit it was built from.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("RON_BENCH_GIT_SHA"),
+    ")"
+);
+
 /// ron-bench: env-parameterised benchmark matrices, interleaved multi-build runs, baselines.
 #[derive(Debug, Parser)]
-#[command(name = "ron-bench", version, about, long_about = None)]
+#[command(name = "ron-bench", version = VERSION, about, long_about = None)]
 pub struct Args {
     /// What to do.
     #[command(subcommand)]
@@ -43,9 +51,21 @@ pub enum Command {
     Merge(MergeArgs),
     /// Amdahl's law: overall speedup S = 1/((1-p)+p/s).
     Amdahl(AmdahlArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to stdout: `ron-bench man > ron-bench.1`.
+    Man,
     /// Trend chart of a metric across saved baselines, gate reports and run files, with
     /// change points (E-divisive means, permutation p-value).
     History(HistoryArgs),
+}
+
+/// `ron-bench completions`.
+#[derive(Debug, ClapArgs)]
+pub struct CompletionsArgs {
+    /// Shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `ron-bench history`.

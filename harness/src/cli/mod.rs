@@ -13,6 +13,7 @@ pub mod calibrate_gate;
 mod compare;
 pub mod config;
 mod criterion_compare;
+mod docs;
 mod gate;
 pub mod gate_config;
 mod history;
@@ -105,5 +106,7 @@ pub fn dispatch(args: Args) -> anyhow::Result<CommandOutcome> {
         Command::Export(a) => interop::export(&a, &workspace),
         Command::Amdahl(a) => interop::amdahl_cmd(&a),
         Command::History(a) => history::history_cmd(&a, &workspace),
+        Command::Completions(a) => docs::completions(a.shell),
+        Command::Man => docs::man(),
     }
 }
