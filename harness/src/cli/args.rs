@@ -203,6 +203,9 @@ pub struct GateArgs {
 /// `ron-bench notes`.
 #[derive(Debug, ClapArgs)]
 pub struct NotesArgs {
+    /// Amdahl tracker file (see `amdahl --components`): adds its section to the NOTES.
+    #[arg(long, value_name = "FILE")]
+    pub amdahl: Option<PathBuf>,
     /// The PR label in the NOTES title.
     #[arg(long, default_value = "local")]
     pub label: String,
@@ -325,11 +328,23 @@ pub struct ExportArgs {
 #[derive(Debug, ClapArgs)]
 pub struct AmdahlArgs {
     /// Fraction of time the improved path covers, in [0, 1].
-    #[arg(long, allow_hyphen_values = true)]
-    pub p: f64,
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        required_unless_present = "components",
+        requires = "s"
+    )]
+    pub p: Option<f64>,
     /// Speedup of the improved path, > 0.
-    #[arg(long, allow_hyphen_values = true)]
-    pub s: f64,
+    #[arg(long, allow_hyphen_values = true, requires = "p")]
+    pub s: Option<f64>,
+    /// Tracker file (TOML): per component `p` and the report row (gate, cell) measuring `s`;
+    /// prints the blended S against the 2x goal as a NOTES section.
+    #[arg(long, value_name = "FILE", requires = "report", conflicts_with = "p")]
+    pub components: Option<PathBuf>,
+    /// The report (report.json of a gate or `compare --format json`) the speedups come from.
+    #[arg(long, value_name = "REPORT")]
+    pub report: Option<PathBuf>,
 }
 
 /// `ron-bench run`.

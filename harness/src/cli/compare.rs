@@ -80,7 +80,14 @@ pub(super) fn compare(args: &CompareArgs, ws: &Path) -> anyhow::Result<CommandOu
 
 pub(super) fn notes(args: &NotesArgs, ws: &Path) -> anyhow::Result<CommandOutcome> {
     let l = load(args.baseline.as_deref(), args.run.as_deref(), &args.dir, ws)?;
-    let a = analysis(&l, args.policy.as_deref(), &args.label, ws, &args.dir)?;
+    let mut a = analysis(&l, args.policy.as_deref(), &args.label, ws, &args.dir)?;
+    if let Some(path) = &args.amdahl {
+        let spec = super::interop::load_tracker(path).context("--amdahl")?;
+        a.report.amdahl = Some(
+            ron_bench_report::tracker::track(&a.report, &spec)
+                .with_context(|| format!("--amdahl {}", path.display()))?,
+        );
+    }
     output::emit(
         &output::render(&MarkdownExporter::default(), &a.report)?,
         None,
