@@ -58,7 +58,10 @@ fn analysis(
         analysis_config(None, false),
     );
     let mut a = analyze(&policy, &inp);
-    output::quote_calibration(&mut a.report, super::calibrate::stored(dir, ws).as_ref());
+    output::quote_calibration(
+        &mut a.report,
+        super::calibrate::stored(dir, ws, super::calibrate::mock_env()).as_ref(),
+    );
     Ok(a)
 }
 
