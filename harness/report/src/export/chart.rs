@@ -98,6 +98,9 @@ pub(super) fn emit<D: Draw>(
             let mut enc = png::Encoder::new(&mut *out, w, h);
             enc.set_color(png::ColorType::Rgb);
             enc.set_depth(png::BitDepth::Eight);
+            // Charts are committed and attached to PRs: size matters more than encode time.
+            enc.set_compression(png::Compression::Best);
+            enc.set_filter(png::FilterType::Paeth);
             let mut writer = enc.write_header().map_err(|e| chart_err(e.to_string()))?;
             writer
                 .write_image_data(&buf)
@@ -214,7 +217,8 @@ impl SymLog {
     }
 
     /// Tick positions (axis units) inside `lo..hi` (axis units): round steps in the linear
-    /// region, 1-2-5 per decade beyond it (only decades when there are many).
+    /// region; beyond it 1-2-5 x 10^k percent, thinned so labels stay at least half the
+    /// linear region (and a 14th of the axis) apart: a decade is only `lin` axis units wide.
     pub fn ticks(self, lo: f64, hi: f64) -> Vec<f64> {
         let lin_span = hi.min(self.lin) - lo.max(-self.lin);
         let step = nice_step(lin_span.max(1e-9) / 6.0);
@@ -224,19 +228,19 @@ impl SymLog {
         for k in k0..=k1.min(k0 + 40) {
             t.push(k as f64 * step);
         }
-        let decades = (self.inv(hi.max(-lo)) / self.lin).log10().max(0.0);
-        let mults: &[f64] = if decades > 3.0 {
-            &[1.0]
-        } else {
-            &[2.0, 5.0, 10.0]
-        };
-        let every = (decades / 10.0).ceil().max(1.0) as i32;
-        for e in (0..=decades.ceil() as i32).step_by(every as usize) {
-            for m in mults {
-                let v = self.lin * m * 10f64.powi(e);
-                for pos in [self.fwd(v), self.fwd(-v)] {
-                    if pos > lo && pos < hi && pos.abs() > self.lin + 1e-9 {
+        // At most ~14 log ticks across the axis, whatever its span.
+        let gap = (self.lin * 0.5).max((hi - lo) / 14.0);
+        for sign in [1.0, -1.0] {
+            let mut last = sign * self.lin;
+            // 1e308 percent is the largest finite change; 309 decades x 3 candidates.
+            for e in 0..=308 {
+                for m in [1.0, 2.0, 5.0] {
+                    let v = sign * m * 10f64.powi(e);
+                    let pos = self.fwd(v);
+                    let inside = pos > lo && pos < hi && v.abs() > self.lin;
+                    if inside && (pos - last).abs() >= gap {
                         t.push(pos);
+                        last = pos;
                     }
                 }
             }
