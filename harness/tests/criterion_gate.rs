@@ -113,6 +113,11 @@ fn an_imported_criterion_baseline_gates() {
         ]
     );
 
+    bench(w)
+        .args(["baseline", "list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("3 criterion benchmarks"));
     // `baseline show` lists the imported cells with their per-sample medians.
     bench(w)
         .args(["baseline", "show", "crit-main"])
