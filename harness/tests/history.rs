@@ -7,8 +7,10 @@ use common::bench;
 use predicates::prelude::*;
 use std::path::Path;
 
-/// One tiny mock run of steady on ron-bus and flume; `slow` makes it 20% slower.
-fn mock_run(ws: &Path, slow: bool) {
+/// One tiny mock run of steady on ron-bus and flume; `slow` makes it 20% slower. `i` sets
+/// the sample count, which the mock's numbers ignore: runs with the same `i` would be the
+/// same JSON, i.e. one run stored twice.
+fn mock_run(ws: &Path, i: u32, slow: bool) {
     let mut c = bench(ws);
     if slow {
         c.env("RON_BENCH_MOCK_SLOWDOWN_PCT", "20");
@@ -24,7 +26,7 @@ fn mock_run(ws: &Path, slow: bool) {
         "--rounds",
         "2",
         "--samples",
-        "2",
+        &(2 + i).to_string(),
         "--window-ms",
         "1",
         "--warmup-ms",
@@ -38,13 +40,23 @@ fn mock_run(ws: &Path, slow: bool) {
 fn a_slowdown_between_runs_is_a_change_point_and_is_charted() {
     let ws = tempfile::tempdir().unwrap();
     for i in 0..12 {
-        mock_run(ws.path(), i >= 6);
+        mock_run(ws.path(), i, i >= 6);
     }
-    // A baseline saved from the latest run is the same run: it counts once.
+    // A baseline saved from the latest run is the same run: it counts once; so does a copy.
     bench(ws.path())
         .args(["baseline", "save", "last"])
         .assert()
         .success();
+    let runs = ws.path().join("reports/runs");
+    let first = std::fs::read_dir(&runs)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.file_name().unwrap() != "latest.json")
+        .min()
+        .unwrap();
+    std::fs::create_dir_all(ws.path().join("reports/gate-dir")).unwrap();
+    std::fs::copy(&first, ws.path().join("reports/gate-dir/run.json")).unwrap();
     let out = ws.path().join("hist");
     let assert = bench(ws.path())
         .args([
@@ -77,8 +89,8 @@ fn a_slowdown_between_runs_is_a_change_point_and_is_charted() {
 #[test]
 fn a_flat_history_has_no_change_point() {
     let ws = tempfile::tempdir().unwrap();
-    for _ in 0..8 {
-        mock_run(ws.path(), false);
+    for i in 0..8 {
+        mock_run(ws.path(), i, false);
     }
     bench(ws.path())
         .args(["history", "--metric", "publishes_per_sec"])
@@ -97,7 +109,7 @@ fn history_errors_name_what_is_missing() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("no runs found"));
-    mock_run(ws.path(), false);
+    mock_run(ws.path(), 0, false);
     bench(ws.path())
         .args(["history", "--metric", "nope"])
         .assert()

@@ -2,8 +2,9 @@
 //!
 //! Sources, newest state of each: the baselines in the baseline directory and every run file
 //! under `reports/` (`reports/runs/*.json` from `run`, `reports/<dir>/run.json` from `gate`).
-//! A run found twice (a baseline saved from a run file) counts once: runs are keyed by the
-//! hash of their JSON; `latest.json` (a copy) is skipped. Runs are ordered by their start time; each
+//! A run stored twice (a gate's `reports/runs/gate-*.json` and `reports/<dir>/run.json`, a
+//! baseline saved from a run file) counts once: runs are keyed by the hash of their JSON;
+//! `latest.json` (a copy) is skipped. Runs are ordered by their start time; each
 //! (cell, build) is one line whose points are the run medians of the metric. Change points
 //! come from E-divisive means with a permutation test
 //! ([`ron_bench_report::analysis::change_points`]; alpha 0.05, 199 shuffles, 3 runs a side).
@@ -124,26 +125,27 @@ fn identity(run: &RunFile) -> Vec<u8> {
     sha2::Sha256::digest(json).to_vec()
 }
 
-/// Run files (each file is a run), then the baselines that are not a copy of one of them,
-/// ordered by start time (same-second runs keep the order of their file names, which carry
-/// milliseconds).
+/// Run files and baselines, each run once, ordered by start time. A run is often stored
+/// several times (a gate keeps `reports/runs/gate-*.json` and its report directory's
+/// `run.json`; `baseline save` copies a run file; `latest.json` is skipped outright), so runs
+/// are keyed by the hash of their JSON and the first file found names them: run files before
+/// baselines, in file-name order (names carry milliseconds, which orders runs started in the
+/// same second; the sort by start time is stable).
 fn collect(cfg: &HistoryConfig) -> Vec<Found> {
     let mut all = run_files(&cfg.reports);
-    let seen: std::collections::BTreeSet<Vec<u8>> = all.iter().map(|f| identity(&f.run)).collect();
     let dir = crate::store::baseline::BaselineDir::new(cfg.baselines.clone());
     for l in dir.list().unwrap_or_default() {
         match l.baseline {
-            Ok(b) if !b.run.cells.is_empty() && !seen.contains(&identity(&b.run)) => {
-                all.push(Found {
-                    run: b.run,
-                    from: format!("baseline `{}`", l.name),
-                })
-            }
+            Ok(b) if !b.run.cells.is_empty() => all.push(Found {
+                run: b.run,
+                from: format!("baseline `{}`", l.name),
+            }),
             Ok(_) => {}
             Err(e) => eprintln!("note: skipped {e}"),
         }
     }
-    // Stable: same-second runs keep their file-name order.
+    let mut seen = std::collections::BTreeSet::new();
+    all.retain(|f| seen.insert(identity(&f.run)));
     all.sort_by(|a, b| a.run.created_utc.cmp(&b.run.created_utc));
     all
 }
