@@ -1,41 +1,19 @@
 //! Side-by-side criterion benches: every contender through the same adapter and workloads.
 //!
-//! Honours `RON_BENCH_BURST`/`RON_BURST`/`BURST`, `RON_BENCH_FANOUT`/`FANOUT`,
+//! Every group honours `RON_BENCH_BURST`/`RON_BURST`/`BURST`, `RON_BENCH_FANOUT`/`FANOUT`,
 //! `RON_BENCH_CAP`/`RON_CAP`/`CAP`, `RON_BENCH_PUB_YIELD` and `RON_TLS_FLUSH_THRESHOLD`
-//! (comma lists make a matrix). After criterion's groups it prints a table of deliveries/s
+//! (comma lists make a matrix; see `common`) and prints a `[bench cfg]` line per cell
+//! configuration: `steady` runs fanout x cap (its subscribers idle), `burst_fanout` burst x
+//! fanout x cap. After criterion's groups it prints a table of deliveries/s
 //! measured in one fixed-size run per contender (500k messages), with delivered % and ratios.
 #![forbid(unsafe_code)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use ron_comparables::knobs::{self, process_env, CellParams, Knob};
 use ron_comparables::workloads::{burst_fanout, steady, BurstParams, Sample};
 use ron_comparables::{Contender, ContenderId, Visit};
 use std::time::Duration;
 
-struct Cfg {
-    bursts: Vec<u64>,
-    fanouts: Vec<u64>,
-    caps: Vec<u64>,
-    pub_yield: bool,
-    tls: u64,
-}
-
-fn knob(k: &Knob) -> Vec<u64> {
-    k.read(&process_env).unwrap_or_else(|e| {
-        eprintln!("error: {e}");
-        std::process::exit(2);
-    })
-}
-
-fn cfg() -> Cfg {
-    Cfg {
-        bursts: knob(&knobs::BURST),
-        fanouts: knob(&knobs::FANOUT),
-        caps: knob(&knobs::CAP),
-        pub_yield: knob(&knobs::PUB_YIELD).iter().any(|v| *v != 0),
-        tls: knob(&knobs::TLS_FLUSH_THRESHOLD)[0].max(1),
-    }
-}
+mod common;
 
 struct Fanout(BurstParams);
 impl Visit for Fanout {
@@ -58,19 +36,21 @@ impl Visit for Steady {
 }
 
 fn bench_steady(c: &mut Criterion) {
+    let k = common::read();
     let mut g = c.benchmark_group("steady");
     g.sample_size(20)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2))
         .throughput(Throughput::Elements(1));
-    for subs in [0usize, 1, 4] {
+    for (subs, cap) in k.grid(&k.fanouts(), &k.caps()) {
+        println!("{}", k.cfg_line(None, subs, cap));
         for id in ContenderId::ALL {
-            let bid = BenchmarkId::new(id.name(), format!("subs={subs}/cap=64"));
+            let bid = BenchmarkId::new(id.name(), format!("subs={subs}/cap={cap}"));
             g.bench_function(bid, |b| {
                 b.iter_custom(|iters| {
                     let s = id.visit(Steady {
-                        subs,
-                        cap: 64,
+                        subs: subs as usize,
+                        cap: cap as usize,
                         messages: iters,
                     });
                     Duration::from_nanos(s.elapsed_ns)
@@ -82,25 +62,16 @@ fn bench_steady(c: &mut Criterion) {
 }
 
 fn bench_burst_fanout(c: &mut Criterion) {
-    let cfg = cfg();
+    let k = common::read();
+    let (bursts, fanouts, caps) = (k.bursts(), k.fanouts(), k.caps());
     let mut g = c.benchmark_group("burst_fanout");
     g.sample_size(15)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3));
-    for &burst in &cfg.bursts {
-        for &fanout in &cfg.fanouts {
-            for &cap in &cfg.caps {
-                println!(
-                    "{}",
-                    knobs::bench_cfg_line(&CellParams {
-                        burst: Some(burst),
-                        fanout,
-                        cap,
-                        pub_yield: cfg.pub_yield,
-                        tls_thresh: cfg.tls,
-                        ..CellParams::default()
-                    })
-                );
+    for &burst in &bursts {
+        for &fanout in &fanouts {
+            for &cap in &caps {
+                println!("{}", k.cfg_line(Some(burst), fanout, cap));
                 g.throughput(Throughput::Elements(burst * fanout));
                 for id in ContenderId::ALL {
                     let bid = BenchmarkId::new(
@@ -114,7 +85,7 @@ fn bench_burst_fanout(c: &mut Criterion) {
                                 fanout: fanout as usize,
                                 cap: cap as usize,
                                 bursts: iters,
-                                pub_yield: cfg.pub_yield,
+                                pub_yield: k.pub_yield,
                             }));
                             Duration::from_nanos(s.elapsed_ns)
                         })
@@ -126,13 +97,7 @@ fn bench_burst_fanout(c: &mut Criterion) {
     g.finish();
     print!(
         "{}",
-        ron_comparables::table::side_by_side(
-            &cfg.bursts,
-            &cfg.fanouts,
-            &cfg.caps,
-            cfg.pub_yield,
-            cfg.tls
-        )
+        ron_comparables::table::side_by_side(&bursts, &fanouts, &caps, k.pub_yield, k.tls)
     );
 }
 

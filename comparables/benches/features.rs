@@ -10,7 +10,14 @@
 //! counter deltas of its run (wakes sent/suppressed, batches, lag, interest skips). For
 //! statistics you can trust on a noisy machine use `ron-bench run --features "none;bus_batch"`,
 //! which interleaves the builds in one run.
+//!
+//! Every group honours the `RON_BENCH_*` knobs (see `common`): a knob that is set replaces
+//! that coordinate of the group's planned cells (`RON_BENCH_CAP=64` runs every group at cap
+//! 64), `RON_BENCH_PUB_YIELD` applies to every burst group, and each cell configuration
+//! prints its `[bench cfg]` line.
 #![forbid(unsafe_code)]
+
+mod common;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use ron_comparables::adapters::RonBus;
@@ -58,23 +65,25 @@ fn quick<'a>(
     g
 }
 
-/// A1/A3/A4/C1: single-thread publish cost, subs {0,1,4,16} x cap {32,64,128,256}.
+/// A1/A3/A4/C1: single-thread publish cost, subs {0,1,4,16} x cap {32,64,128,256}
+/// (`RON_BENCH_FANOUT` / `RON_BENCH_CAP` replace either list).
 fn publish_matrix(c: &mut Criterion) {
+    let k = common::read();
     let before = counters();
     let mut g = quick(c, "publish_matrix");
     g.throughput(Throughput::Elements(1));
-    for subs in [0usize, 1, 4, 16] {
-        for cap in [32usize, 64, 128, 256] {
-            let id = BenchmarkId::new(
-                format!("ron-bus[{}]", features_label()),
-                format!("subs={subs}/cap={cap}"),
-            );
-            g.bench_function(id, |b| {
-                b.iter_custom(|iters| {
-                    Duration::from_nanos(steady::<RonBus>(subs, cap, iters).elapsed_ns)
-                })
-            });
-        }
+    for (subs, cap) in k.grid(&[0, 1, 4, 16], &[32, 64, 128, 256]) {
+        println!("{}", k.cfg_line(None, subs, cap));
+        let id = BenchmarkId::new(
+            format!("ron-bus[{}]", features_label()),
+            format!("subs={subs}/cap={cap}"),
+        );
+        let (subs, cap) = (subs as usize, cap as usize);
+        g.bench_function(id, |b| {
+            b.iter_custom(|iters| {
+                Duration::from_nanos(steady::<RonBus>(subs, cap, iters).elapsed_ns)
+            })
+        });
     }
     g.finish();
     print_counters("publish_matrix", &before);
@@ -83,13 +92,15 @@ fn publish_matrix(c: &mut Criterion) {
 fn fanout_group(
     c: &mut Criterion,
     name: &str,
-    cells: &[(u64, usize, usize)],
+    plan: &[(u64, u64, u64)],
     run: fn(BurstParams) -> ron_comparables::workloads::Sample,
 ) {
+    let k = common::read();
     let before = counters();
     let mut g = quick(c, name);
-    for &(burst, fanout, cap) in cells {
-        g.throughput(Throughput::Elements(burst * fanout as u64));
+    for (burst, fanout, cap) in k.cells(plan) {
+        println!("{}", k.cfg_line(Some(burst), fanout, cap));
+        g.throughput(Throughput::Elements(burst * fanout));
         let id = BenchmarkId::new(
             format!("ron-bus[{}]", features_label()),
             format!("burst={burst}/fanout={fanout}/cap={cap}"),
@@ -98,10 +109,10 @@ fn fanout_group(
             b.iter_custom(|iters| {
                 let s = run(BurstParams {
                     burst,
-                    fanout,
-                    cap,
+                    fanout: fanout as usize,
+                    cap: cap as usize,
                     bursts: iters,
-                    pub_yield: false,
+                    pub_yield: k.pub_yield,
                 });
                 Duration::from_nanos(s.elapsed_ns)
             })
@@ -146,13 +157,22 @@ fn topics(c: &mut Criterion) {
     fanout_group(c, "mixed_topic", &[(256, 4, 2048)], mixed_topic::<RonBus>);
 }
 
-/// B4: a chatty publisher below saturation; prints latency percentiles.
+/// B4: a chatty publisher below saturation (fanout 4, cap 1024 unless the knobs say
+/// otherwise); prints latency percentiles.
 fn chatty_latency(c: &mut Criterion) {
     let _ = c;
+    let k = common::read();
+    for (fanout, cap) in k.grid(&[4], &[1024]) {
+        println!("{}", k.cfg_line(None, fanout, cap));
+        latency_cell(fanout as usize, cap as usize);
+    }
+}
+
+fn latency_cell(fanout: usize, cap: usize) {
     let before = counters();
-    let (s, lat) = latency::<RonBus>(4, 1024, 20_000, 200_000);
+    let (s, lat) = latency::<RonBus>(fanout, cap, 20_000, 200_000);
     println!(
-        "[latency ron-bus[{}] fanout=4 rate=200k/s] p50 {} ns p90 {} ns p99 {} ns p999 {} ns max {} ns delivered {:.2}%",
+        "[latency ron-bus[{}] fanout={fanout} cap={cap} rate=200k/s] p50 {} ns p90 {} ns p99 {} ns p999 {} ns max {} ns delivered {:.2}%",
         features_label(),
         lat.p50,
         lat.p90,

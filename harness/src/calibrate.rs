@@ -108,9 +108,11 @@ impl Calibration {
             .map(|d| format!("{:.0}% caught {:.0}%", d.injected_pct, d.rate * 100.0))
             .collect();
         format!(
-            "calibration {} ({} rounds/trial, tolerance {}%): A/A false alarms {:.1}% of suites \
-             ({} of {} independent, {:.1}% resampled); injected slowdowns: {}",
+            "calibration {} on this machine class ({}; {} rounds/trial, tolerance {}%): A/A \
+             false alarms {:.1}% of suites ({} of {} independent, {:.1}% resampled); injected \
+             slowdowns: {}",
             crate::store::short(&self.created_utc, 10),
+            self.machine.class_label(),
             self.rounds_per_trial,
             self.tolerance_pct,
             self.false_alarm.suite_rate * 100.0,

@@ -309,7 +309,10 @@ fn export_critcmp_bmf_csv_and_import_criterion() {
         .args(["export", "base", "--format", "csv"])
         .assert()
         .success()
-        .stdout(predicate::str::starts_with("gate,"));
+        .stdout(predicate::str::starts_with(
+            "cell,scenario,build,params,metric,unit,direction,rounds,median,",
+        ))
+        .stdout(predicate::str::contains("missing").not());
     bench(w)
         .args(["export", "nosuch", "--format", "csv"])
         .assert()
@@ -345,10 +348,50 @@ fn export_critcmp_bmf_csv_and_import_criterion() {
         .stderr(predicate::str::contains("imported from criterion"));
 }
 
+/// The one calibration file in `dir` whose name starts with `prefix` and ends in the
+/// machine-class key (`<model words>-<N>c.json`).
+fn keyed(dir: &Path, prefix: &str) -> std::path::PathBuf {
+    let found: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let n = p.file_name().unwrap().to_string_lossy().to_string();
+            n.starts_with(prefix) && n.ends_with("c.json")
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    found[0].clone()
+}
+
 #[test]
 fn calibrate_quick_reports_and_stores_rates() {
     let ws = tempfile::tempdir().unwrap();
     let w = ws.path();
+    // A committed measurement (any content): a mock calibration must leave it alone.
+    let committed = w.join("committed");
+    std::fs::create_dir_all(committed.join("calibration")).unwrap();
+    std::fs::write(committed.join("calibration/last.json"), "{\"kept\": true}").unwrap();
+    bench(w)
+        .args([
+            "calibrate",
+            "--policy",
+            "features",
+            "--quick",
+            "--baseline-dir",
+        ])
+        .arg(&committed)
+        .assert()
+        .success();
+    let kept: Vec<_> = std::fs::read_dir(committed.join("calibration"))
+        .unwrap()
+        .collect();
+    assert_eq!(kept.len(), 1, "only the committed file");
+    assert_eq!(
+        std::fs::read_to_string(committed.join("calibration/last.json")).unwrap(),
+        "{\"kept\": true}"
+    );
+    std::fs::remove_dir_all(w.join("reports")).unwrap();
     bench(w)
         .args(["calibrate", "--policy", "features", "--quick"])
         .assert()
@@ -360,8 +403,11 @@ fn calibrate_quick_reports_and_stores_rates() {
             "detection (resampled) of a 10% slowdown",
         ))
         .stdout(predicate::str::contains("= 100.0%"));
+    // A mock calibration is stored per machine class under reports/, never in baselines/
+    // (where the committed measurement lives).
+    assert!(!w.join("baselines/calibration").exists());
     let c: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(w.join("baselines/calibration/last.json")).unwrap(),
+        &std::fs::read_to_string(keyed(&w.join("reports/calibration"), "last-")).unwrap(),
     )
     .unwrap();
     assert_eq!(c["schema"], "ron-bench/calibration/v1");
@@ -379,7 +425,8 @@ fn calibrate_quick_reports_and_stores_rates() {
         ])
         .arg(w.join("r"))
         .assert()
-        .success();
+        .success()
+        .stdout(predicate::str::contains("on this machine class ("));
     let notes = std::fs::read_to_string(w.join("r/notes.md")).unwrap();
     assert!(notes.contains("calibration "), "{notes}");
     bench(w)
@@ -483,9 +530,9 @@ fn calibrate_replays_the_default_gate_on_compiled_in_slowdowns() {
         .stdout(predicate::str::contains("publish"))
         .stdout(predicate::str::contains("deliver"));
     // A mock calibration never lands in baselines/ (the committed measurement).
-    assert!(!w.join("baselines/calibration/change.json").exists());
+    assert!(!w.join("baselines/calibration").exists());
     let c: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(w.join("reports/calibration/change.json")).unwrap(),
+        &std::fs::read_to_string(keyed(&w.join("reports/calibration"), "change-")).unwrap(),
     )
     .unwrap();
     assert_eq!(c["schema"], "ron-bench/gate-calibration/v1");

@@ -77,3 +77,4 @@ pub mod export;
 pub mod interop;
 pub mod policy;
 pub mod report;
+pub mod tracker;

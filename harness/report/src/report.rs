@@ -186,6 +186,9 @@ pub struct Report {
     pub decision: Decision,
     /// Overall outcome and exit code.
     pub outcome: Outcome,
+    /// The Amdahl tracker, when components were given ([`crate::tracker`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amdahl: Option<crate::tracker::AmdahlSummary>,
 }
 
 impl Report {
@@ -238,6 +241,7 @@ impl Report {
             rows,
             wake: None,
             counters: None,
+            amdahl: None,
             points: Vec::new(),
         }
     }

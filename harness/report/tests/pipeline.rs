@@ -323,12 +323,13 @@ fn charts_refuse_axes_that_overflow_instead_of_hanging() {
     scaling.format = ChartFormat::Svg;
     let done = export_within_a_minute(Box::new(scaling), r);
     assert_eq!(done, Some(false), "hung (None) or drew an infinite axis");
-    // A change of f64::MAX percent: the padded change axis is infinite.
+    // A change of f64::MAX percent: the symmetric-log change axis maps it to a finite position
+    // (~3100) with a bounded number of ticks, so it renders, and quickly.
     let mut r = build_report();
     r.rows[0].delta_pct = Some(f64::MAX);
     let change = ChangeChart {
         format: ChartFormat::Svg,
         width: 1400,
     };
-    assert_eq!(export_within_a_minute(Box::new(change), r), Some(false));
+    assert_eq!(export_within_a_minute(Box::new(change), r), Some(true));
 }

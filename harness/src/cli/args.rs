@@ -8,9 +8,17 @@ use ron_comparables::knobs::{Param, KNOBS};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+/// `ron-bench --version`: the crate version and the git commit it was built from.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("RON_BENCH_GIT_SHA"),
+    ")"
+);
+
 /// ron-bench: env-parameterised benchmark matrices, interleaved multi-build runs, baselines.
 #[derive(Debug, Parser)]
-#[command(name = "ron-bench", version, about, long_about = None)]
+#[command(name = "ron-bench", version = VERSION, about, long_about = None)]
 pub struct Args {
     /// What to do.
     #[command(subcommand)]
@@ -44,6 +52,39 @@ pub enum Command {
     Merge(MergeArgs),
     /// Amdahl's law: overall speedup S = 1/((1-p)+p/s).
     Amdahl(AmdahlArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to stdout: `ron-bench man > ron-bench.1`.
+    Man,
+    /// Trend chart of a metric across saved baselines, gate reports and run files, with
+    /// change points (E-divisive means, permutation p-value).
+    History(HistoryArgs),
+}
+
+/// `ron-bench completions`.
+#[derive(Debug, ClapArgs)]
+pub struct CompletionsArgs {
+    /// Shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `ron-bench history`.
+#[derive(Debug, ClapArgs)]
+pub struct HistoryArgs {
+    /// Metric to chart (deliveries_per_sec, publishes_per_sec, cpu_ns, p95_ns,
+    /// instructions_per_msg, ...).
+    #[arg(long, default_value = "deliveries_per_sec", value_name = "M")]
+    pub metric: String,
+    /// Only cells whose `<cell id> @<build>` contains this text.
+    #[arg(long, value_name = "FILTER")]
+    pub cell: Option<String>,
+    /// Output directory for history.png and history.svg. [default: reports/history]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Baseline directory.
+    #[command(flatten)]
+    pub dir: BaselineDirArg,
 }
 
 /// Where baselines live (shared by the comparing commands).
@@ -63,6 +104,10 @@ pub struct CompareArgs {
     /// The run file. [default: reports/runs/latest.json]
     #[arg(long, value_name = "RUNFILE")]
     pub run: Option<PathBuf>,
+    /// With a criterion import as --baseline: the newer import (`import criterion --name NEW`)
+    /// to compare with it, per sample, unpaired, gated by the regression rule for imports.
+    #[arg(long, value_name = "NEW")]
+    pub new: Option<String>,
     /// Output format: md (NOTES block + table), json (report), csv.
     #[arg(long, value_enum, default_value_t = ReportFormat::Md)]
     pub format: ReportFormat,
@@ -163,6 +208,9 @@ pub struct GateArgs {
 /// `ron-bench notes`.
 #[derive(Debug, ClapArgs)]
 pub struct NotesArgs {
+    /// Amdahl tracker file (see `amdahl --components`): adds its section to the NOTES.
+    #[arg(long, value_name = "FILE")]
+    pub amdahl: Option<PathBuf>,
     /// The PR label in the NOTES title.
     #[arg(long, default_value = "local")]
     pub label: String,
@@ -285,11 +333,23 @@ pub struct ExportArgs {
 #[derive(Debug, ClapArgs)]
 pub struct AmdahlArgs {
     /// Fraction of time the improved path covers, in [0, 1].
-    #[arg(long, allow_hyphen_values = true)]
-    pub p: f64,
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        required_unless_present = "components",
+        requires = "s"
+    )]
+    pub p: Option<f64>,
     /// Speedup of the improved path, > 0.
-    #[arg(long, allow_hyphen_values = true)]
-    pub s: f64,
+    #[arg(long, allow_hyphen_values = true, requires = "p")]
+    pub s: Option<f64>,
+    /// Tracker file (TOML): per component `p` and the report row (gate, cell) measuring `s`;
+    /// prints the blended S against the 2x goal as a NOTES section.
+    #[arg(long, value_name = "FILE", requires = "report", conflicts_with = "p")]
+    pub components: Option<PathBuf>,
+    /// The report (report.json of a gate or `compare --format json`) the speedups come from.
+    #[arg(long, value_name = "REPORT")]
+    pub report: Option<PathBuf>,
 }
 
 /// `ron-bench run`.
@@ -472,7 +532,7 @@ pub enum ExportFormat {
     Critcmp,
     /// Bencher Metric Format.
     Bmf,
-    /// CSV.
+    /// CSV, one row per (cell, metric): rounds, median, mean, min, max, CV, MAD.
     Csv,
 }
 

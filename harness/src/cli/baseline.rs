@@ -48,7 +48,7 @@ fn list(dir: &BaselineDir) -> anyhow::Result<()> {
     for l in all {
         match l.baseline {
             Ok(b) => println!(
-                "{:<24} saved {}  git {}{}  {} cells  {}",
+                "{:<24} saved {}  git {}{}  {}  {}",
                 l.name,
                 b.saved_utc,
                 short_sha(b.run.env.git_sha.as_deref()),
@@ -57,7 +57,12 @@ fn list(dir: &BaselineDir) -> anyhow::Result<()> {
                 } else {
                     ""
                 },
-                b.run.cells.len(),
+                match &b.imported {
+                    Some(i) if b.run.cells.is_empty() => {
+                        format!("{} criterion benchmarks", i.benchmarks.len())
+                    }
+                    _ => format!("{} cells", b.run.cells.len()),
+                },
                 b.run
                     .env
                     .machine
@@ -123,7 +128,12 @@ fn show(b: &Baseline) {
     for w in &r.warnings {
         println!("  warning   {w}");
     }
-    print!("\n{}", table::cells(&r.cells));
+    if let Some(imp) = b.imported.as_ref() {
+        print!("\n{}", table::imported(imp));
+    }
+    if !r.cells.is_empty() || b.imported.is_none() {
+        print!("\n{}", table::cells(&r.cells));
+    }
     for s in &r.skipped {
         println!("skipped: {} [{}]: {}", s.id, s.build, s.reason);
     }

@@ -35,25 +35,43 @@ const PROBE_TARGET: f64 = 0.15;
 /// the largest target is re-measured and rescaled this many times.
 const REFINE_STEPS: usize = 2;
 
-/// The side file with the last calibration of this baseline directory. It lives in the
-/// `calibration/` subdirectory (next to the change gate's), outside the baseline namespace
-/// (`NAME.json`), so no baseline name can collide with it.
-pub fn side_file(dir: &BaselineDirArg, ws: &Path) -> PathBuf {
-    baseline_dir(dir, ws)
-        .dir
-        .join("calibration")
-        .join("last.json")
+/// The side file with the last calibration of this machine class: `calibration/last-<class>.json`
+/// ([`Machine::class_key`]) in the baseline directory, so each kind of machine (a CI runner,
+/// a laptop) keeps its own; a mock calibration (synthetic numbers) goes to
+/// `reports/calibration/` and never replaces the committed measurement. The `calibration/`
+/// subdirectory is outside the baseline namespace (`NAME.json`), so no baseline name collides.
+pub fn side_file(dir: &BaselineDirArg, ws: &Path, mock: bool, machine: &Machine) -> PathBuf {
+    let root = if mock {
+        ws.join("reports")
+    } else {
+        baseline_dir(dir, ws).dir
+    };
+    root.join("calibration")
+        .join(format!("last-{}.json", machine.class_key()))
 }
 
-/// The stored calibration, when there is one from this kind of machine (an older
-/// ron-bench's `calibration.json` side file is still read, when it is one).
-pub fn stored(dir: &BaselineDirArg, ws: &Path) -> Option<Calibration> {
-    let legacy = baseline_dir(dir, ws).dir.join("calibration.json");
-    [side_file(dir, ws), legacy].iter().find_map(|p| {
-        let text = crate::store::read_regular(p).ok()?;
-        let c: Calibration = serde_json::from_str(&text).ok()?;
-        (c.schema == CALIBRATION_SCHEMA && c.machine.same_kind(&Machine::capture())).then_some(c)
-    })
+/// Whether this process measures with the mock executor (`RON_BENCH_MOCK=1`).
+pub fn mock_env() -> bool {
+    ron_comparables::knobs::process_env("RON_BENCH_MOCK").is_some_and(|v| v == "1")
+}
+
+/// The stored calibration of this machine class: the keyed side file, else an older
+/// ron-bench's unkeyed `calibration/last.json` or `calibration.json`, when it is from this
+/// kind of machine.
+pub fn stored(dir: &BaselineDirArg, ws: &Path, mock: bool) -> Option<Calibration> {
+    let here = Machine::capture();
+    let base = baseline_dir(dir, ws).dir;
+    let legacy = [
+        base.join("calibration").join("last.json"),
+        base.join("calibration.json"),
+    ];
+    std::iter::once(side_file(dir, ws, mock, &here))
+        .chain(legacy.into_iter().filter(|_| !mock))
+        .find_map(|p| {
+            let text = crate::store::read_regular(&p).ok()?;
+            let c: Calibration = serde_json::from_str(&text).ok()?;
+            (c.schema == CALIBRATION_SCHEMA && c.machine.same_kind(&here)).then_some(c)
+        })
 }
 
 struct Settings {
@@ -664,7 +682,7 @@ fn print_result(c: &Calibration) {
 
 fn store(c: &Calibration, args: &CalibrateArgs, ws: &Path) -> anyhow::Result<()> {
     let dir = baseline_dir(&args.dir, ws);
-    let side = side_file(&args.dir, ws);
+    let side = side_file(&args.dir, ws, c.executor == "mock", &c.machine);
     if let Some(d) = side.parent() {
         std::fs::create_dir_all(d)
             .with_context(|| format!("cannot create calibration directory {}", d.display()))?;

@@ -14,7 +14,7 @@
 //!    per-look alpha, BH) on rounds drawn without replacement; a slowdown trial uses the
 //!    slowed build where the slowdown reaches and the twin elsewhere. A/A: resampled trials
 //!    plus independent ones on disjoint rounds.
-//! 4. **Report and store** `baselines/calibration/change.json` (a mock run stores under
+//! 4. **Report and store** `baselines/calibration/change-<machine class>.json` (a mock run stores under
 //!    `reports/` so it never replaces the committed measurement).
 
 use super::args::{CalibrateArgs, RunArgs};
@@ -98,9 +98,10 @@ impl GateCalibration {
                 })
         };
         format!(
-            "calibration of the default gate on this machine class ({}): A/A false-fail {:.1}% \
+            "calibration of the default gate on this machine class ({}; {}): A/A false-fail {:.1}% \
              of {} resampled + {} independent runs, inconclusive {:.1}% of checks; detection \
              publish 2/5/10%: {}/{}/{}, delivery 2/5/10%: {}/{}/{} (`ron-bench calibrate`)",
+            self.machine.class_label(),
             crate::store::short(&self.created_utc, 10),
             self.aa_resampled.fail_rate * 100.0,
             self.aa_resampled.trials,
@@ -116,22 +117,40 @@ impl GateCalibration {
     }
 }
 
-/// Where the calibration of the default gate is stored (`mock`: under `reports/`).
-pub fn stored_path(ws: &Path, baseline_dir: Option<&Path>, mock: bool) -> PathBuf {
+/// The directory calibrations of the default gate live in (`mock`: under `reports/`, so a
+/// synthetic calibration never replaces the committed measurement in `baselines/`).
+fn calibration_dir(ws: &Path, baseline_dir: Option<&Path>, mock: bool) -> PathBuf {
     if mock {
-        return ws.join("reports").join("calibration").join("change.json");
+        return ws.join("reports").join("calibration");
     }
     baseline_dir
         .map_or_else(|| ws.join("baselines"), Path::to_path_buf)
         .join("calibration")
-        .join("change.json")
 }
 
-/// The stored calibration, when one exists for this kind of machine.
+/// Where the calibration of the default gate on `machine`'s class is stored:
+/// `calibration/change-<class>.json` ([`Machine::class_key`]), one file per kind of machine.
+pub fn stored_path(
+    ws: &Path,
+    baseline_dir: Option<&Path>,
+    mock: bool,
+    machine: &Machine,
+) -> PathBuf {
+    calibration_dir(ws, baseline_dir, mock).join(format!("change-{}.json", machine.class_key()))
+}
+
+/// The stored calibration of this machine class (the keyed file, else an older ron-bench's
+/// unkeyed `change.json` when it is from this kind of machine).
 pub fn stored(ws: &Path, baseline_dir: Option<&Path>, mock: bool) -> Option<GateCalibration> {
-    let text = crate::store::read_regular(&stored_path(ws, baseline_dir, mock)).ok()?;
-    let c: GateCalibration = serde_json::from_str(&text).ok()?;
-    (c.schema == GATE_CALIBRATION_SCHEMA && c.machine.same_kind(&Machine::capture())).then_some(c)
+    let here = Machine::capture();
+    let legacy = calibration_dir(ws, baseline_dir, mock).join("change.json");
+    [stored_path(ws, baseline_dir, mock, &here), legacy]
+        .iter()
+        .find_map(|p| {
+            let text = crate::store::read_regular(p).ok()?;
+            let c: GateCalibration = serde_json::from_str(&text).ok()?;
+            (c.schema == GATE_CALIBRATION_SCHEMA && c.machine.same_kind(&here)).then_some(c)
+        })
 }
 
 /// The settings of one calibration.
@@ -272,7 +291,12 @@ pub(super) fn calibrate_gate(
     };
     let c = score(&s, &sizes, &injections, &time, counts.as_ref());
     print_result(&c);
-    let path = stored_path(ws, args.dir.baseline_dir.as_deref(), s.base_cfg.mock);
+    let path = stored_path(
+        ws,
+        args.dir.baseline_dir.as_deref(),
+        s.base_cfg.mock,
+        &c.machine,
+    );
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }

@@ -58,11 +58,17 @@ fn analysis(
         analysis_config(None, false),
     );
     let mut a = analyze(&policy, &inp);
-    output::quote_calibration(&mut a.report, super::calibrate::stored(dir, ws).as_ref());
+    output::quote_calibration(
+        &mut a.report,
+        super::calibrate::stored(dir, ws, super::calibrate::mock_env()).as_ref(),
+    );
     Ok(a)
 }
 
 pub(super) fn compare(args: &CompareArgs, ws: &Path) -> anyhow::Result<CommandOutcome> {
+    if let Some((base, new)) = super::criterion_compare::sides(args, ws)? {
+        return super::criterion_compare::compare_imports(args, &base, &new);
+    }
     let l = load(Some(&args.baseline), args.run.as_deref(), &args.dir, ws)?;
     let a = analysis(&l, Some(&args.policy), &args.label, ws, &args.dir)?;
     let bytes = output::render(args.format.exporter().as_ref(), &a.report)?;
@@ -73,7 +79,14 @@ pub(super) fn compare(args: &CompareArgs, ws: &Path) -> anyhow::Result<CommandOu
 
 pub(super) fn notes(args: &NotesArgs, ws: &Path) -> anyhow::Result<CommandOutcome> {
     let l = load(args.baseline.as_deref(), args.run.as_deref(), &args.dir, ws)?;
-    let a = analysis(&l, args.policy.as_deref(), &args.label, ws, &args.dir)?;
+    let mut a = analysis(&l, args.policy.as_deref(), &args.label, ws, &args.dir)?;
+    if let Some(path) = &args.amdahl {
+        let spec = super::interop::load_tracker(path).context("--amdahl")?;
+        a.report.amdahl = Some(
+            ron_bench_report::tracker::track(&a.report, &spec)
+                .with_context(|| format!("--amdahl {}", path.display()))?,
+        );
+    }
     output::emit(
         &output::render(&MarkdownExporter::default(), &a.report)?,
         None,

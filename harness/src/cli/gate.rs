@@ -47,7 +47,7 @@ pub(super) fn gate(
     if let Some(b) = &baseline {
         check_machine(b, &run.env.machine, cfg.require_same_machine)?;
     }
-    let cal = crate::cli::calibrate::stored(&cfg.dir, ws);
+    let cal = crate::cli::calibrate::stored(&cfg.dir, ws, crate::cli::calibrate::mock_env());
     let inp = inputs(
         baseline.as_ref(),
         (&label, &run),

@@ -6,11 +6,12 @@ use super::CommandOutcome;
 use crate::store::{now_utc, Baseline, Environment, RunFile, BASELINE_SCHEMA, RUN_SCHEMA};
 use anyhow::{bail, Context};
 use ron_bench_report::analysis::{
-    amdahl, evaluate, AnalysisConfig, Cell, Check, GateKind, Rule, Series,
+    amdahl, evaluate, required_speedup, AnalysisConfig, Cell, Check, GateKind, Rule, Series,
 };
-use ron_bench_report::export::{BencherExporter, CritcmpExporter, CsvExporter, Side};
+use ron_bench_report::export::{cells_csv, BencherExporter, CritcmpExporter, Side};
 use ron_bench_report::interop::{criterion_root, import_criterion, ImportedBaseline};
 use ron_bench_report::report::{Meta, Report};
+use ron_bench_report::tracker::{markdown as tracker_markdown, track, TrackerSpec, GOAL};
 use std::path::Path;
 
 pub(super) fn import(cmd: ImportCommand, ws: &Path) -> anyhow::Result<CommandOutcome> {
@@ -172,7 +173,11 @@ pub(super) fn export(args: &ExportArgs, ws: &Path) -> anyhow::Result<CommandOutc
                     &report,
                 )?,
                 ExportFormat::Bmf => output::render(&BencherExporter, &report)?,
-                ExportFormat::Csv => output::render(&CsvExporter, &report)?,
+                ExportFormat::Csv => {
+                    let mut buf = Vec::new();
+                    cells_csv(&series, &mut buf)?;
+                    buf
+                }
             }
         }
     };
@@ -186,19 +191,43 @@ fn critcmp_of_import(imp: &ImportedBaseline, name: &str) -> anyhow::Result<Vec<u
     Ok(buf)
 }
 
+/// Loads a tracker file; errors name it.
+pub(super) fn load_tracker(path: &Path) -> anyhow::Result<TrackerSpec> {
+    let text = crate::store::read_regular(path)
+        .with_context(|| format!("cannot read tracker file {}", path.display()))?;
+    Ok(TrackerSpec::from_toml(&text, &path.display().to_string())?)
+}
+
+/// `amdahl --components FILE --report REPORT`: the tracker over a saved report.
+fn amdahl_tracker(components: &Path, report: &Path) -> anyhow::Result<CommandOutcome> {
+    let spec = load_tracker(components)?;
+    let text = crate::store::read_regular(report)
+        .with_context(|| format!("cannot read report {} (--report)", report.display()))?;
+    let r: Report = serde_json::from_str(&text)
+        .with_context(|| format!("{} (--report) is not a ron-bench report", report.display()))?;
+    let a = track(&r, &spec)?;
+    print!("{}", tracker_markdown(&a));
+    Ok(CommandOutcome::Success)
+}
+
 pub(super) fn amdahl_cmd(args: &AmdahlArgs) -> anyhow::Result<CommandOutcome> {
-    let s = amdahl(args.p, args.s)
-        .map_err(|e| anyhow::anyhow!("--p {} --s {}: {e}", args.p, args.s))?;
+    if let (Some(c), Some(r)) = (&args.components, &args.report) {
+        return amdahl_tracker(c, r);
+    }
+    let (Some(p), Some(s)) = (args.p, args.s) else {
+        bail!("give --p and --s, or --components FILE --report REPORT");
+    };
+    let s_all = amdahl(p, s).map_err(|e| anyhow::anyhow!("--p {p} --s {s}: {e}"))?;
     println!(
         "S = 1/((1-p)+p/s) = 1/((1-{p})+{p}/{s}) = {s_all:.4}  (limit with s -> inf: {lim})",
-        p = args.p,
-        s = args.s,
-        s_all = s,
-        lim = if args.p < 1.0 {
-            format!("{:.4}", 1.0 / (1.0 - args.p))
+        lim = if p < 1.0 {
+            format!("{:.4}", 1.0 / (1.0 - p))
         } else {
             "unbounded".into()
         }
     );
+    let need = required_speedup(p, GOAL)
+        .map_or_else(|e| format!("unreachable ({e})"), |r| format!("s = {r:.4}"));
+    println!("required path speedup for S = {GOAL}x at p = {p}: {need}");
     Ok(CommandOutcome::Success)
 }

@@ -12,8 +12,11 @@ pub mod calibrate;
 pub mod calibrate_gate;
 mod compare;
 pub mod config;
+mod criterion_compare;
+mod docs;
 mod gate;
 pub mod gate_config;
+mod history;
 mod interop;
 mod merge;
 pub mod output;
@@ -102,5 +105,8 @@ pub fn dispatch(args: Args) -> anyhow::Result<CommandOutcome> {
         Command::Import(a) => interop::import(a.command, &workspace),
         Command::Export(a) => interop::export(&a, &workspace),
         Command::Amdahl(a) => interop::amdahl_cmd(&a),
+        Command::History(a) => history::history_cmd(&a, &workspace),
+        Command::Completions(a) => docs::completions(a.shell),
+        Command::Man => docs::man(),
     }
 }

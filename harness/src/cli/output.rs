@@ -33,7 +33,8 @@ pub fn load_named(arg: &BaselineDirArg, ws: &Path, name: &str) -> anyhow::Result
     if b.imported.is_some() && b.run.cells.is_empty() {
         bail!(
             "baseline `{name}` was imported from criterion (ns/iter per benchmark); it has no \
-             ron-bench cells to compare a run with (use `ron-bench export {name}` instead)"
+             ron-bench cells to compare a run with (compare it with another import: `ron-bench \
+             compare --baseline {name} --new NAME`; or `ron-bench export {name}`)"
         );
     }
     Ok(b)

@@ -3,8 +3,13 @@
 use crate::store::CellRecord;
 use std::fmt::Write as _;
 
-/// One row per (cell, build): medians over rounds, CV of deliveries/s, delivery %.
+/// One row per (cell, build): medians over rounds, CV of deliveries/s, delivery %; under
+/// `--measure instructions` the instruction counts instead (times measured under valgrind
+/// mean nothing).
 pub fn cells(records: &[CellRecord]) -> String {
+    if records.iter().any(|r| instructions(r).is_some()) {
+        return instruction_cells(records);
+    }
     let id_w = records.iter().map(|r| r.id.len()).max().unwrap_or(4).max(4);
     let b_w = records
         .iter()
@@ -49,6 +54,57 @@ pub fn cells(records: &[CellRecord]) -> String {
     s
 }
 
+/// Instructions per message of each round of `r`, when counted.
+fn instructions(r: &CellRecord) -> Option<Vec<f64>> {
+    let v: Vec<f64> = r
+        .rounds
+        .iter()
+        .filter_map(|x| x.values.instructions_per_msg)
+        .collect();
+    (!v.is_empty()).then_some(v)
+}
+
+/// One row per (cell, build): median instructions per message over rounds, their spread
+/// ((max - min) / median) and the rounds counted.
+fn instruction_cells(records: &[CellRecord]) -> String {
+    let id_w = records.iter().map(|r| r.id.len()).max().unwrap_or(4).max(4);
+    let b_w = records
+        .iter()
+        .map(|r| r.build.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<id_w$}  {:<b_w$}  {:>12}  {:>7}  {:>6}  {:>9}",
+        "cell", "build", "instr/msg", "spread", "rounds", "delivered"
+    );
+    for r in records {
+        let v = instructions(r).unwrap_or_default();
+        let sum = ron_bench_report::analysis::summarize(&v);
+        let (median, spread) = sum.map_or(("-".into(), "-".into()), |m| {
+            let spread = if m.median > 0.0 {
+                format!("{:.2}%", (m.max - m.min) / m.median * 100.0)
+            } else {
+                "-".into()
+            };
+            (format!("{:.1}", m.median), spread)
+        });
+        let _ = writeln!(
+            s,
+            "{:<id_w$}  {:<b_w$}  {:>12}  {:>7}  {:>6}  {:>8.2}%",
+            r.id,
+            r.build,
+            median,
+            spread,
+            v.len(),
+            r.summary.delivered_ratio.median * 100.0
+        );
+    }
+    s
+}
+
 /// 12.3 M style scaling for humans.
 pub fn si(v: f64) -> String {
     match v {
@@ -57,4 +113,47 @@ pub fn si(v: f64) -> String {
         v if v >= 1e3 => format!("{:.2} k", v / 1e3),
         v => format!("{v:.1}"),
     }
+}
+
+/// One row per imported criterion benchmark: samples and the median of the per-sample time
+/// per iteration (`times[i] / iters[i]` of `sample.json`), which `compare --new` gates on.
+pub fn imported(imp: &ron_bench_report::interop::ImportedBaseline) -> String {
+    let id_w = imp
+        .benchmarks
+        .iter()
+        .map(|b| b.id.len())
+        .max()
+        .unwrap_or(9)
+        .max(9);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{} imported criterion benchmark(s) (`{}` of {})",
+        imp.benchmarks.len(),
+        imp.baseline,
+        imp.root.display()
+    );
+    let _ = writeln!(
+        s,
+        "{:<id_w$}  {:>7}  {:>14}  {:>6}",
+        "benchmark", "samples", "median ns/iter", "cv"
+    );
+    for b in &imp.benchmarks {
+        let sum = ron_bench_report::analysis::summarize(&b.ns_per_iter);
+        let median = sum
+            .as_ref()
+            .map_or("-".into(), |m| format!("{:.2}", m.median));
+        let cv = sum
+            .and_then(|m| m.cv)
+            .map_or("-".into(), |c| format!("{:.1}%", c * 100.0));
+        let _ = writeln!(
+            s,
+            "{:<id_w$}  {:>7}  {:>14}  {:>6}",
+            b.id,
+            b.ns_per_iter.len(),
+            median,
+            cv
+        );
+    }
+    s
 }

@@ -77,6 +77,28 @@ impl Machine {
         }
     }
 
+    /// The machine class as a file-name key: the CPU model in lower-case words and the core
+    /// count, e.g. `amd-epyc-2c` (memory, the third part of [`Machine::same_kind`], is checked
+    /// when a keyed file is read).
+    pub fn class_key(&self) -> String {
+        let model = self.cpu_model.as_deref().unwrap_or("unknown-cpu");
+        let words: Vec<String> = model
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_ascii_lowercase)
+            .collect();
+        format!("{}-{}c", words.join("-"), self.logical_cores)
+    }
+
+    /// The machine class for people: `AMD EPYC, 2 cores`.
+    pub fn class_label(&self) -> String {
+        format!(
+            "{}, {} cores",
+            self.cpu_model.as_deref().unwrap_or("unknown cpu"),
+            self.logical_cores
+        )
+    }
+
     /// Whether two fingerprints describe the same kind of machine (model, cores, memory
     /// within 5%): comparing across machines deserves a loud warning.
     pub fn same_kind(&self, other: &Machine) -> bool {

@@ -14,6 +14,7 @@ mod adjust;
 mod amdahl;
 mod bootstrap;
 mod calibrate;
+mod changepoint;
 mod compare;
 mod gate;
 mod model;
@@ -29,6 +30,7 @@ pub use amdahl::{amdahl, required_speedup, AmdahlError};
 pub use calibrate::{
     detection_rate, false_alarm_rate, inject_slowdown, DetectionPoint, FalseAlarmRate,
 };
+pub use changepoint::{change_points, ChangePoint, ChangePointConfig};
 pub use compare::{compare, CompareConfig, CompareError, Comparison, Interval, MdeFormula};
 pub use gate::{
     fmt_p, gate, missing_gate, GateConfig, GateKind, GateVerdict, Outcome, Rule, Verdict,

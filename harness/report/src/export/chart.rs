@@ -5,17 +5,20 @@
 //! fontconfig or freetype is needed at build or run time and output is the same on every
 //! machine. SVG text is emitted as `<text font-family="sans-serif">`.
 //!
-//! * [`ChangeChart`]: one horizontal bar per (gate, cell): the change with its CI whiskers,
+//! * [`ChangeChart`]: one horizontal bar per (gate, cell) on a symmetric-log axis ([`SymLog`]):
+//!   the change with its CI whiskers, full labels, values in a column right of the plot,
 //!   colored by verdict (green pass/improved, red regressed/failed, amber inconclusive, grey
 //!   missing), with the gate's boundary marked.
-//! * [`ScalingChart`]: a metric (default deliveries/s) vs fanout, one line per contender
-//!   (and feature set), log-scale y, from the report's `points`.
+//! * [`ScalingChart`]: a metric (default deliveries/s) vs fanout, one line per contender and per
+//!   value of every other varying param (cap, burst, build): colour per contender (+features),
+//!   dash and marker per variant, legend right of the plot, log-scale y, from `points`.
 //! * [`HeatmapChart`]: burst x fanout grid of a change (from rows) or a median (from points).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::sync::OnceLock;
 
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -26,7 +29,7 @@ use crate::report::{Report, Row};
 
 /// Embedded DejaVu Sans.
 static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
-const FAMILY: &str = "sans-serif";
+pub(super) const FAMILY: &str = "sans-serif";
 
 /// Output format of a chart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +41,7 @@ pub enum ChartFormat {
 }
 
 impl ChartFormat {
-    fn ext(self) -> &'static str {
+    pub(super) fn ext(self) -> &'static str {
         match self {
             ChartFormat::Svg => "svg",
             ChartFormat::Png => "png",
@@ -46,9 +49,9 @@ impl ChartFormat {
     }
 }
 
-type DrawResult = Result<(), String>;
+pub(super) type DrawResult = Result<(), String>;
 
-trait Draw {
+pub(super) trait Draw {
     fn name(&self) -> &'static str;
     fn size(&self) -> (u32, u32);
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult;
@@ -64,7 +67,11 @@ fn font_ready() -> Result<(), String> {
         .ok_or_else(|| "embedded font is invalid".into())
 }
 
-fn emit<D: Draw>(d: &D, format: ChartFormat, out: &mut dyn io::Write) -> Result<(), ExportError> {
+pub(super) fn emit<D: Draw>(
+    d: &D,
+    format: ChartFormat,
+    out: &mut dyn io::Write,
+) -> Result<(), ExportError> {
     let chart_err = |message: String| ExportError::Chart {
         chart: d.name().into(),
         message,
@@ -91,6 +98,9 @@ fn emit<D: Draw>(d: &D, format: ChartFormat, out: &mut dyn io::Write) -> Result<
             let mut enc = png::Encoder::new(&mut *out, w, h);
             enc.set_color(png::ColorType::Rgb);
             enc.set_depth(png::BitDepth::Eight);
+            // Charts are committed and attached to PRs: size matters more than encode time.
+            enc.set_compression(png::Compression::Best);
+            enc.set_filter(png::FilterType::Paeth);
             let mut writer = enc.write_header().map_err(|e| chart_err(e.to_string()))?;
             writer
                 .write_image_data(&buf)
@@ -102,7 +112,7 @@ fn emit<D: Draw>(d: &D, format: ChartFormat, out: &mut dyn io::Write) -> Result<
 }
 
 /// Refuses an axis plotters cannot draw in bounded time: non-finite or empty bounds.
-fn axis_bounds(axis: &str, lo: f64, hi: f64) -> DrawResult {
+pub(super) fn axis_bounds(axis: &str, lo: f64, hi: f64) -> DrawResult {
     if lo.is_finite() && hi.is_finite() && lo < hi {
         Ok(())
     } else {
@@ -112,7 +122,7 @@ fn axis_bounds(axis: &str, lo: f64, hi: f64) -> DrawResult {
     }
 }
 
-fn e2s<E: std::fmt::Display>(e: E) -> String {
+pub(super) fn e2s<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
 
@@ -168,15 +178,170 @@ fn boundary(row: &Row) -> Option<f64> {
     })
 }
 
-fn clip(s: String, max: usize) -> String {
-    if s.chars().count() <= max {
-        s
-    } else {
-        let mut t: String = s.chars().take(max - 1).collect();
-        t.push('…');
+/// The change axis: linear within `±lin` percent, log10 beyond, so one +220% outlier does
+/// not squeeze the ±5% rows into a sliver (a symmetric-log axis, as matplotlib's `symlog`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SymLog {
+    /// Half-width of the linear region in percent.
+    pub lin: f64,
+}
+
+impl SymLog {
+    /// Linear region covering every gate boundary (at least ±10%, rounded up to 5%).
+    pub fn for_boundaries(bounds: impl IntoIterator<Item = f64>) -> SymLog {
+        let widest = bounds
+            .into_iter()
+            .filter(|b| b.is_finite())
+            .fold(10.0f64, |a, b| a.max(b.abs()));
+        SymLog {
+            lin: (widest / 5.0).ceil() * 5.0,
+        }
+    }
+
+    /// Percent -> axis position.
+    pub fn fwd(self, x: f64) -> f64 {
+        if x.abs() <= self.lin {
+            x
+        } else {
+            x.signum() * self.lin * (1.0 + (x.abs() / self.lin).log10())
+        }
+    }
+
+    /// Axis position -> percent.
+    pub fn inv(self, t: f64) -> f64 {
+        if t.abs() <= self.lin {
+            t
+        } else {
+            t.signum() * self.lin * 10f64.powf(t.abs() / self.lin - 1.0)
+        }
+    }
+
+    /// Tick positions (axis units) inside `lo..hi` (axis units): round steps in the linear
+    /// region; beyond it 1-2-5 x 10^k percent, thinned so labels stay at least half the
+    /// linear region (and a 14th of the axis) apart: a decade is only `lin` axis units wide.
+    pub fn ticks(self, lo: f64, hi: f64) -> Vec<f64> {
+        let lin_span = hi.min(self.lin) - lo.max(-self.lin);
+        let step = nice_step(lin_span.max(1e-9) / 6.0);
+        let mut t: Vec<f64> = Vec::new();
+        let k0 = (lo.max(-self.lin) / step).ceil() as i64;
+        let k1 = (hi.min(self.lin) / step).floor() as i64;
+        for k in k0..=k1.min(k0 + 40) {
+            t.push(k as f64 * step);
+        }
+        // At most ~14 log ticks across the axis, whatever its span.
+        let gap = (self.lin * 0.5).max((hi - lo) / 14.0);
+        for sign in [1.0, -1.0] {
+            let mut last = sign * self.lin;
+            // 1e308 percent is the largest finite change; 309 decades x 3 candidates.
+            for e in 0..=308 {
+                for m in [1.0, 2.0, 5.0] {
+                    let v = sign * m * 10f64.powi(e);
+                    let pos = self.fwd(v);
+                    let inside = pos > lo && pos < hi && v.abs() > self.lin;
+                    if inside && (pos - last).abs() >= gap {
+                        t.push(pos);
+                        last = pos;
+                    }
+                }
+            }
+        }
+        t.sort_by(f64::total_cmp);
+        t.dedup_by(|a, b| (*a - *b).abs() < 1e-9);
         t
     }
 }
+
+/// A linear f64 axis whose ticks are given (plotters' own picks ignore the transform).
+#[derive(Debug, Clone)]
+struct TickedAxis {
+    lo: f64,
+    hi: f64,
+    ticks: Vec<f64>,
+}
+
+impl Ranged for TickedAxis {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
+        let t = (v - self.lo) / (self.hi - self.lo);
+        limit.0 + (t * f64::from(limit.1 - limit.0)).round() as i32
+    }
+
+    fn key_points<H: KeyPointHint>(&self, _hint: H) -> Vec<f64> {
+        self.ticks.clone()
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.lo..self.hi
+    }
+}
+
+/// 1, 2, 2.5 or 5 times a power of ten, at least `raw`.
+fn nice_step(raw: f64) -> f64 {
+    let p = 10f64.powf(raw.log10().floor());
+    [1.0, 2.0, 2.5, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * p)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * p)
+}
+
+/// `+5%`, `-0.5%`, `+220%`: no trailing zeros.
+fn tick_label(v: f64) -> String {
+    if v.abs() < 1e-9 {
+        return "0%".into();
+    }
+    let s = if v.abs() >= 10.0 || (v - v.round()).abs() < 1e-9 {
+        format!("{v:+.0}")
+    } else {
+        format!("{v:+.1}")
+    };
+    format!("{s}%")
+}
+
+impl ChangeData<'_> {
+    /// The row labels: gate id and the full cell label, never truncated.
+    fn labels(&self) -> Vec<String> {
+        self.rows
+            .iter()
+            .map(|r| format!("{}  {}", r.gate_id, row_label(&r.params)))
+            .collect()
+    }
+
+    /// Every finite value the axis must show (changes, CI ends, boundaries), in percent.
+    fn values(&self) -> impl Iterator<Item = f64> + '_ {
+        self.rows
+            .iter()
+            .flat_map(|r| {
+                [
+                    r.delta_pct,
+                    r.ci_pct.map(|c| c.lo),
+                    r.ci_pct.map(|c| c.hi),
+                    boundary(r),
+                ]
+            })
+            .flatten()
+            .filter(|v| v.is_finite())
+    }
+
+    /// Axis transform and bounds (axis units). Without any value the axis spans ±lin/2.
+    fn axis(&self) -> Result<(SymLog, f64, f64), String> {
+        let sl = SymLog::for_boundaries(self.rows.iter().filter_map(|r| boundary(r)));
+        let (lo, hi) = self
+            .values()
+            .map(|v| sl.fwd(v))
+            .fold((-sl.lin / 2.0, sl.lin / 2.0), |(a, b), v| {
+                (a.min(v), b.max(v))
+            });
+        let pad = (hi - lo) * 0.04;
+        axis_bounds("change", lo - pad, hi + pad)?;
+        Ok((sl, lo - pad, hi + pad))
+    }
+}
+
+const VALUE_COLUMN: u32 = 190;
+const LEGEND_H: u32 = 34;
 
 impl Draw for ChangeData<'_> {
     fn name(&self) -> &'static str {
@@ -184,43 +349,41 @@ impl Draw for ChangeData<'_> {
     }
 
     fn size(&self) -> (u32, u32) {
-        (self.width, 140 + 30 * self.rows.len().max(1) as u32)
+        let longest = self.labels().iter().map(|l| l.chars().count()).max();
+        // ~7.6 px per character at 14 px DejaVu Sans; the plot keeps at least 600 px.
+        let label_w = longest.unwrap_or(10) as u32 * 8 + 24;
+        let w = self.width.max(label_w + VALUE_COLUMN + 600);
+        (w, 150 + LEGEND_H + 30 * self.rows.len().max(1) as u32)
     }
 
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult {
         area.fill(&WHITE).map_err(e2s)?;
+        let (w, h) = self.size();
+        let (main, legend) = area.split_vertically(h - LEGEND_H);
         let n = self.rows.len();
-        let mut lo = 0.0f64;
-        let mut hi = 0.0f64;
-        for r in &self.rows {
-            for v in [
-                r.delta_pct,
-                r.ci_pct.map(|c| c.lo),
-                r.ci_pct.map(|c| c.hi),
-                boundary(r),
-            ]
-            .into_iter()
-            .flatten()
-            .filter(|v| v.is_finite())
-            {
-                lo = lo.min(v);
-                hi = hi.max(v);
-            }
-        }
-        let pad = ((hi - lo) * 0.08).max(1.0);
-        axis_bounds("change", lo - pad, hi + pad)?;
-        let labels: Vec<String> = self
-            .rows
+        let (sl, lo, hi) = self.axis()?;
+        let labels = self.labels();
+        let style = TextStyle::from((FAMILY, 14).into_font());
+        let label_w = labels
             .iter()
-            .map(|r| clip(format!("{}  {}", r.gate_id, row_label(&r.params)), 70))
-            .collect();
-        let label_w = labels.iter().map(|l| l.chars().count()).max().unwrap_or(10) as u32 * 8 + 20;
-        let mut chart = ChartBuilder::on(area)
+            .map(|l| main.estimate_text_size(l, &style).map_or(0, |s| s.0))
+            .max()
+            .unwrap_or(0)
+            + 16;
+        let mut chart = ChartBuilder::on(&main)
             .caption(&self.title, (FAMILY, 22))
             .margin(12)
+            .margin_right(VALUE_COLUMN)
             .x_label_area_size(45)
-            .y_label_area_size(label_w.min(self.width / 2))
-            .build_cartesian_2d((lo - pad)..(hi + pad), -0.5f64..(n as f64 - 0.5))
+            .y_label_area_size(label_w.min(w - VALUE_COLUMN - 300))
+            .build_cartesian_2d(
+                TickedAxis {
+                    lo,
+                    hi,
+                    ticks: sl.ticks(lo, hi),
+                },
+                -0.5f64..(n as f64 - 0.5),
+            )
             .map_err(e2s)?;
         let idx = |y: f64| -> Option<usize> {
             let i = y.round();
@@ -230,8 +393,11 @@ impl Draw for ChangeData<'_> {
             .configure_mesh()
             .y_labels(n.max(1))
             .y_label_formatter(&|y| idx(*y).map(|i| labels[i].clone()).unwrap_or_default())
-            .x_label_formatter(&|x| format!("{x:+.0}%"))
-            .x_desc("change of the median, new vs base (whiskers: bootstrap CI; | gate boundary)")
+            .x_label_formatter(&|x| tick_label(sl.inv(*x)))
+            .x_desc(format!(
+                "change of the median, new vs base (linear within ±{}%, log beyond; whiskers: CI; | gate boundary)",
+                sl.lin
+            ))
             .label_style((FAMILY, 14))
             .axis_desc_style((FAMILY, 15))
             .disable_y_mesh()
@@ -245,53 +411,90 @@ impl Draw for ChangeData<'_> {
             .map_err(e2s)?;
         for (i, r) in self.rows.iter().enumerate() {
             let y = (n - 1 - i) as f64;
+            draw_change_row(&mut chart, sl, r, y)?;
+            // The value column right of the plot: never clipped, whatever the change.
+            let (px, py) = chart.backend_coord(&(hi, y));
+            let text = match r.delta_pct.filter(|d| d.is_finite()) {
+                Some(d) => format!("{d:+.1}% {}", r.verdict.as_str()),
+                None => r.verdict.as_str().to_string(),
+            };
             let color = verdict_color(r.verdict);
-            if let Some(b) = boundary(r) {
-                chart
-                    .draw_series(std::iter::once(PathElement::new(
-                        vec![(b, y - 0.35), (b, y + 0.35)],
-                        BLACK.stroke_width(2),
-                    )))
-                    .map_err(e2s)?;
-            }
-            if let Some(ci) = r.ci_pct {
-                chart
-                    .draw_series([
-                        PathElement::new(vec![(ci.lo, y), (ci.hi, y)], color.stroke_width(3)),
-                        PathElement::new(
-                            vec![(ci.lo, y - 0.2), (ci.lo, y + 0.2)],
-                            color.stroke_width(2),
-                        ),
-                        PathElement::new(
-                            vec![(ci.hi, y - 0.2), (ci.hi, y + 0.2)],
-                            color.stroke_width(2),
-                        ),
-                    ])
-                    .map_err(e2s)?;
-            }
-            if let Some(d) = r.delta_pct.filter(|d| d.is_finite()) {
-                chart
-                    .draw_series(std::iter::once(Circle::new((d, y), 6, color.filled())))
-                    .map_err(e2s)?;
-                chart
-                    .draw_series(std::iter::once(Text::new(
-                        format!("{d:+.1}% {}", r.verdict.as_str()),
-                        (d, y + 0.45),
-                        (FAMILY, 13).into_font().color(&color),
-                    )))
-                    .map_err(e2s)?;
-            } else {
-                chart
-                    .draw_series(std::iter::once(Text::new(
-                        r.verdict.as_str().to_string(),
-                        (0.0, y + 0.2),
-                        (FAMILY, 13).into_font().color(&GREY),
-                    )))
-                    .map_err(e2s)?;
-            }
+            let font = TextStyle::from((FAMILY, 14).into_font())
+                .color(&color)
+                .pos(Pos::new(HPos::Left, VPos::Center));
+            main.draw_text(&text, &font, (px + 12, py)).map_err(e2s)?;
         }
-        Ok(())
+        draw_verdict_legend(&legend)
     }
+}
+
+/// One row: boundary tick, CI whisker and the median dot, on the transformed axis.
+fn draw_change_row<DB: DrawingBackend>(
+    chart: &mut ChartContext<DB, Cartesian2d<TickedAxis, plotters::coord::types::RangedCoordf64>>,
+    sl: SymLog,
+    r: &Row,
+    y: f64,
+) -> DrawResult {
+    let color = verdict_color(r.verdict);
+    if let Some(b) = boundary(r) {
+        let b = sl.fwd(b);
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(b, y - 0.35), (b, y + 0.35)],
+                BLACK.stroke_width(2),
+            )))
+            .map_err(e2s)?;
+    }
+    if let Some(ci) = r.ci_pct.filter(|c| c.lo.is_finite() && c.hi.is_finite()) {
+        let (a, b) = (sl.fwd(ci.lo), sl.fwd(ci.hi));
+        chart
+            .draw_series([
+                PathElement::new(vec![(a, y), (b, y)], color.stroke_width(3)),
+                PathElement::new(vec![(a, y - 0.2), (a, y + 0.2)], color.stroke_width(2)),
+                PathElement::new(vec![(b, y - 0.2), (b, y + 0.2)], color.stroke_width(2)),
+            ])
+            .map_err(e2s)?;
+    }
+    if let Some(d) = r.delta_pct.filter(|d| d.is_finite()) {
+        chart
+            .draw_series(std::iter::once(Circle::new(
+                (sl.fwd(d), y),
+                6,
+                color.filled(),
+            )))
+            .map_err(e2s)?;
+    }
+    Ok(())
+}
+
+/// The verdict colours, in one row under the chart.
+fn draw_verdict_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> DrawResult {
+    let items = [
+        (GREEN, "pass / improved"),
+        (RED_, "regressed / failed"),
+        (AMBER, "inconclusive"),
+        (GREY, "missing"),
+    ];
+    let font = TextStyle::from((FAMILY, 14).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+    let mut x = 24i32;
+    let y = 12i32;
+    for (color, name) in items {
+        area.draw(&Circle::new((x, y), 6, color.filled()))
+            .map_err(e2s)?;
+        area.draw_text(name, &font, (x + 12, y)).map_err(e2s)?;
+        x += 40
+            + area
+                .estimate_text_size(name, &font)
+                .map_or(120, |s| s.0 as i32);
+    }
+    area.draw(&PathElement::new(
+        vec![(x, y - 9), (x, y + 9)],
+        BLACK.stroke_width(2),
+    ))
+    .map_err(e2s)?;
+    area.draw_text("gate boundary", &font, (x + 10, y))
+        .map_err(e2s)?;
+    Ok(())
 }
 
 impl Exporter for ChangeChart {
@@ -360,7 +563,7 @@ struct ScalingData {
     size: (u32, u32),
 }
 
-const PALETTE: [RGBColor; 8] = [
+pub(super) const PALETTE: [RGBColor; 8] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -371,17 +574,89 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(23, 190, 207),
 ];
 
+/// Pixels per legend entry.
+const LEGEND_ROW: u32 = 24;
+
+impl ScalingData {
+    /// Colour per contender (+features), dash pattern and marker per variant (cap, burst,
+    /// build, ...), so lines of one contender read as one family.
+    fn styles(&self) -> Vec<(RGBColor, usize)> {
+        let family = |n: &str| n.split(' ').next().unwrap_or_default().to_string();
+        let variant = |n: &str| n.split_once(' ').map_or("", |(_, v)| v).to_string();
+        let families: BTreeSet<String> = self.lines.iter().map(|(n, _)| family(n)).collect();
+        let variants: BTreeSet<String> = self.lines.iter().map(|(n, _)| variant(n)).collect();
+        let pos = |set: &BTreeSet<String>, v: String| set.iter().position(|s| *s == v);
+        self.lines
+            .iter()
+            .map(|(n, _)| {
+                let c = pos(&families, family(n)).unwrap_or(0);
+                let v = pos(&variants, variant(n)).unwrap_or(0);
+                (PALETTE[c % PALETTE.len()], v)
+            })
+            .collect()
+    }
+
+    fn legend_width(&self) -> u32 {
+        let longest = self.lines.iter().map(|(n, _)| n.chars().count()).max();
+        longest.unwrap_or(8) as u32 * 8 + 70
+    }
+}
+
+/// Marker `v` (circle, triangle, square, cross) at a backend coordinate.
+pub(super) fn marker<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    at: (i32, i32),
+    v: usize,
+    color: RGBColor,
+) -> DrawResult {
+    let (x, y) = at;
+    let style = color.filled();
+    match v % 4 {
+        0 => area.draw(&Circle::new(at, 5, style)),
+        1 => area.draw(&Polygon::new(
+            vec![(x, y - 6), (x - 6, y + 5), (x + 6, y + 5)],
+            style,
+        )),
+        2 => area.draw(&Rectangle::new([(x - 5, y - 5), (x + 5, y + 5)], style)),
+        _ => area.draw(&Cross::new(at, 6, color.stroke_width(3))),
+    }
+    .map_err(e2s)
+}
+
+/// A polyline in backend coordinates: solid for variant 0, dashed with longer gaps after.
+fn styled_line<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    pts: &[(i32, i32)],
+    v: usize,
+    color: RGBColor,
+) -> DrawResult {
+    let style = color.stroke_width(3);
+    if v == 0 {
+        return area
+            .draw(&PathElement::new(pts.to_vec(), style))
+            .map_err(e2s);
+    }
+    let (dash, gap) = (12 - 3 * (v as i32 % 3).min(2), 4 + 3 * (v as i32 % 3));
+    for seg in DashedLineSeries::new(pts.to_vec(), dash, gap, style) {
+        area.draw(&seg).map_err(e2s)?;
+    }
+    Ok(())
+}
+
 impl Draw for ScalingData {
     fn name(&self) -> &'static str {
         "scaling"
     }
 
     fn size(&self) -> (u32, u32) {
-        self.size
+        let legend_h = 90 + LEGEND_ROW * self.lines.len() as u32;
+        (self.size.0 + self.legend_width(), self.size.1.max(legend_h))
     }
 
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult {
         area.fill(&WHITE).map_err(e2s)?;
+        let (w, _) = self.size();
+        let (plot, legend) = area.split_horizontally(w - self.legend_width());
         let all: Vec<(f64, f64)> = self
             .lines
             .iter()
@@ -399,8 +674,8 @@ impl Draw for ScalingData {
         // never end (a value near f64::MAX times 1.6 is infinite).
         axis_bounds("x (log2)", lx0, lx1)?;
         axis_bounds("y", ymin / 1.6, ymax * 1.6)?;
-        let mut chart = ChartBuilder::on(area)
-            .caption(&self.title, (FAMILY, 24))
+        let mut chart = ChartBuilder::on(&plot)
+            .caption(&self.title, (FAMILY, 22))
             .margin(15)
             .x_label_area_size(50)
             .y_label_area_size(100)
@@ -424,34 +699,98 @@ impl Draw for ScalingData {
             .axis_desc_style((FAMILY, 16))
             .draw()
             .map_err(e2s)?;
-        for (i, (name, pts)) in self.lines.iter().enumerate() {
-            let color = PALETTE[i % PALETTE.len()];
-            chart
-                .draw_series(LineSeries::new(
-                    pts.iter().map(|(x, y)| (x.log2(), *y)),
-                    color.stroke_width(3),
-                ))
-                .map_err(e2s)?
-                .label(name.clone())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3))
-                });
-            chart
-                .draw_series(
-                    pts.iter()
-                        .map(|(x, y)| Circle::new((x.log2(), *y), 5, color.filled())),
-                )
-                .map_err(e2s)?;
+        let styles = self.styles();
+        for ((_, pts), (color, v)) in self.lines.iter().zip(&styles) {
+            let px: Vec<(i32, i32)> = pts
+                .iter()
+                .map(|(x, y)| chart.backend_coord(&(x.log2(), *y)))
+                .collect();
+            styled_line(&plot, &px, *v, *color)?;
+            for p in &px {
+                marker(&plot, *p, *v, *color)?;
+            }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font((FAMILY, 16))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
+        self.draw_legend(&legend, &styles)
+    }
+}
+
+impl ScalingData {
+    /// One entry per line, right of the plot, never over the data.
+    fn draw_legend<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        styles: &[(RGBColor, usize)],
+    ) -> DrawResult {
+        let font =
+            TextStyle::from((FAMILY, 15).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+        let head = TextStyle::from((FAMILY, 15).into_font().style(FontStyle::Bold))
+            .pos(Pos::new(HPos::Left, VPos::Center));
+        area.draw_text("contender (line)", &head, (8, 60))
             .map_err(e2s)?;
+        for (i, ((name, _), (color, v))) in self.lines.iter().zip(styles).enumerate() {
+            let y = 60 + LEGEND_ROW as i32 * (i as i32 + 1);
+            styled_line(area, &[(8, y), (44, y)], *v, *color)?;
+            marker(area, (26, y), *v, *color)?;
+            area.draw_text(name, &font, (52, y)).map_err(e2s)?;
+        }
         Ok(())
+    }
+}
+
+/// Params that name the cell rather than vary along a line.
+const IDENTITY_PARAMS: [&str; 4] = ["scenario", "contender", "features", "reference"];
+
+impl ScalingChart {
+    /// The points this chart plots: `(point, x)` for each positive median in the scenario and
+    /// metric with a numeric x param and every fixed param matching.
+    fn selected<'r>(&self, report: &'r Report) -> Vec<(&'r crate::report::Point, f64)> {
+        report
+            .points
+            .iter()
+            .filter(|p| p.scenario == self.scenario && p.metric.name == self.metric)
+            .filter(|p| self.fixed.iter().all(|(k, v)| p.params.get(k) == Some(v)))
+            .filter_map(|p| {
+                let x = p.params.get(&self.x_param)?.parse::<f64>().ok()?;
+                (x > 0.0 && p.summary.median > 0.0).then_some((p, x))
+            })
+            .collect()
+    }
+
+    /// One line per (contender + features, and every other param that takes more than one
+    /// value among the plotted points: build, cap, burst, ...), sorted by x. Merging those
+    /// into one line per contender drew zig-zags between caps.
+    pub fn lines(&self, report: &Report) -> Vec<(String, Vec<(f64, f64)>)> {
+        let sel = self.selected(report);
+        let mut values: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for (p, _) in &sel {
+            for (k, v) in &p.params {
+                values.entry(k).or_default().insert(v);
+            }
+        }
+        let splits: Vec<&str> = values
+            .into_iter()
+            .filter(|(k, v)| {
+                v.len() > 1 && *k != self.x_param.as_str() && !IDENTITY_PARAMS.contains(k)
+            })
+            .map(|(k, _)| k)
+            .collect();
+        let mut lines: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+        for (p, x) in sel {
+            let mut name = p.contender.clone();
+            for f in &p.features {
+                name.push('+');
+                name.push_str(f);
+            }
+            for k in &splits {
+                let v = p.params.get(*k).map_or("-", String::as_str);
+                name.push_str(&format!(" {k}={v}"));
+            }
+            lines.entry(name).or_default().push((x, p.summary.median));
+        }
+        for pts in lines.values_mut() {
+            pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+        }
+        lines.into_iter().collect()
     }
 }
 
@@ -461,33 +800,7 @@ impl Exporter for ScalingChart {
     }
 
     fn export(&self, report: &Report, out: &mut dyn io::Write) -> Result<(), ExportError> {
-        let mut lines: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
-        let mut unit = String::new();
-        for p in &report.points {
-            if p.scenario != self.scenario || p.metric.name != self.metric {
-                continue;
-            }
-            if self.fixed.iter().any(|(k, v)| p.params.get(k) != Some(v)) {
-                continue;
-            }
-            let Some(x) = p
-                .params
-                .get(&self.x_param)
-                .and_then(|v| v.parse::<f64>().ok())
-            else {
-                continue;
-            };
-            if !(x > 0.0 && p.summary.median > 0.0) {
-                continue;
-            }
-            unit = p.metric.unit.clone();
-            let mut name = p.contender.clone();
-            for f in &p.features {
-                name.push('+');
-                name.push_str(f);
-            }
-            lines.entry(name).or_default().push((x, p.summary.median));
-        }
+        let lines = self.lines(report);
         if lines.is_empty() {
             return Err(ExportError::Empty {
                 what: "scaling chart".into(),
@@ -497,12 +810,14 @@ impl Exporter for ScalingChart {
                 ),
             });
         }
-        for pts in lines.values_mut() {
-            pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-        }
+        let unit = self
+            .selected(report)
+            .first()
+            .map(|(p, _)| p.metric.unit.clone())
+            .unwrap_or_default();
         let fixed: Vec<String> = self.fixed.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let data = ScalingData {
-            lines: lines.into_iter().collect(),
+            lines,
             title: format!(
                 "{} vs {} — {}{}",
                 self.metric,

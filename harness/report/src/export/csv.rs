@@ -90,3 +90,57 @@ impl Exporter for CsvExporter {
         Ok(())
     }
 }
+
+/// Columns of [`cells_csv`].
+pub const CELL_HEADER: [&str; 14] = [
+    "cell",
+    "scenario",
+    "build",
+    "params",
+    "metric",
+    "unit",
+    "direction",
+    "rounds",
+    "median",
+    "mean",
+    "min",
+    "max",
+    "cv_pct",
+    "mad",
+];
+
+/// CSV of measured values, one row per (cell, metric): what a baseline holds, with no
+/// comparison (so no verdict columns). `rounds` counts the values summarized (process runs;
+/// criterion samples for imports); `cv_pct` is the coefficient of variation in percent.
+pub fn cells_csv(
+    series: &[crate::analysis::Series],
+    out: &mut dyn io::Write,
+) -> Result<(), ExportError> {
+    let mut w = ::csv::Writer::from_writer(out);
+    let err = |e: ::csv::Error| ExportError::Csv(e.to_string());
+    w.write_record(CELL_HEADER).map_err(err)?;
+    for s in series {
+        let Some(sum) = crate::analysis::summarize(&s.values) else {
+            continue;
+        };
+        let record: [String; 14] = [
+            format!("{}/{}/{}", s.scenario, s.build_id(), s.params_id()),
+            s.scenario.clone(),
+            s.build_id(),
+            s.params_id(),
+            s.metric.name.clone(),
+            s.metric.unit.clone(),
+            json_word(&s.metric.direction),
+            sum.n.to_string(),
+            opt(Some(sum.median)),
+            opt(Some(sum.mean)),
+            opt(Some(sum.min)),
+            opt(Some(sum.max)),
+            opt(sum.cv.map(|c| c * 100.0)),
+            opt(Some(sum.mad)),
+        ];
+        w.write_record(record).map_err(err)?;
+    }
+    w.flush()?;
+    Ok(())
+}

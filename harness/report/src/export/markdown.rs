@@ -36,6 +36,9 @@ impl Exporter for MarkdownExporter {
     fn export(&self, report: &Report, out: &mut dyn io::Write) -> Result<(), ExportError> {
         let mut s = String::new();
         notes_block(report, self.top, &mut s);
+        if let Some(a) = &report.amdahl {
+            s.push_str(&crate::tracker::markdown(a));
+        }
         if self.full_table {
             s.push('\n');
             full_table(report, &mut s);

@@ -7,14 +7,17 @@
 //! | [`MarkdownExporter`] | the seed 002 "MOG Results" NOTES block + a full GitHub table |
 //! | [`JsonExporter`] | the [`Report`] itself (`ron-bench/report/v1`) |
 //! | [`CsvExporter`] | one row per (gate, cell) |
+//! | [`cells_csv`] | one row per (cell, metric) of measured values (a baseline, no verdicts) |
 //! | [`BencherExporter`] | Bencher Metric Format JSON (new side) |
 //! | [`CritcmpExporter`] | critcmp `--export` JSON (one side) |
 //! | [`ChangeChart`], [`ScalingChart`], [`HeatmapChart`] | SVG or PNG via plotters |
+//! | [`HistoryChart`] | a metric across runs with change points (reads a [`History`], not a report) |
 
 mod bencher;
 mod chart;
 mod critcmp;
 mod csv;
+mod history;
 mod json;
 mod markdown;
 
@@ -23,9 +26,10 @@ use std::io;
 use crate::report::Report;
 
 pub use self::bencher::BencherExporter;
-pub use self::chart::{ChangeChart, ChartFormat, HeatValue, HeatmapChart, ScalingChart};
+pub use self::chart::{ChangeChart, ChartFormat, HeatValue, HeatmapChart, ScalingChart, SymLog};
 pub use self::critcmp::{CritcmpExporter, Side};
-pub use self::csv::CsvExporter;
+pub use self::csv::{cells_csv, CsvExporter, CELL_HEADER};
+pub use self::history::{History, HistoryChart, HistoryLine};
 pub use self::json::JsonExporter;
 pub use self::markdown::MarkdownExporter;
 

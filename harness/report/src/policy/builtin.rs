@@ -6,7 +6,7 @@
 /// against a git base); `features` (alias `quick`) the same-tree `bus_batch` feature A/B;
 /// `revision` the older three-check revision gate; `perf_gate` the seed's perf gate, which
 /// `perf_gate_strict` and `mog` include.
-pub const BUILT_IN: [(&str, &[&str], &str); 8] = [
+pub const BUILT_IN: [(&str, &[&str], &str); 9] = [
     ("change", &[], include_str!("../../../gates/change.toml")),
     (
         "features",
@@ -38,6 +38,11 @@ pub const BUILT_IN: [(&str, &[&str], &str); 8] = [
         "regression",
         &[],
         include_str!("../../../gates/regression.toml"),
+    ),
+    (
+        "criterion",
+        &[],
+        include_str!("../../../gates/criterion.toml"),
     ),
 ];
 
