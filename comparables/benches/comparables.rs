@@ -116,13 +116,14 @@ fn bench_burst_fanout(c: &mut Criterion) {
     g.finish();
     print!(
         "{}",
-        ron_comparables::table::side_by_side(
-            &cfg.bursts,
-            &cfg.fanouts,
-            &cfg.caps,
-            cfg.pub_yield,
-            cfg.tls
-        )
+        ron_comparables::table::side_by_side(&ron_comparables::table::TableCfg {
+            bursts: cfg.bursts.clone(),
+            fanouts: cfg.fanouts.clone(),
+            caps: cfg.caps.clone(),
+            pub_yield: cfg.pub_yield,
+            tls: cfg.tls,
+            rounds: 1,
+        })
     );
 }
 
