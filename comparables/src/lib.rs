@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod adapters;
+pub mod events;
 pub mod inject;
 pub mod knobs;
 pub mod pin;
