@@ -1,7 +1,7 @@
 //! MOG B5 gate: the compact event layout against the naive one (`ron_comparables::events`).
 //!
 //! `cargo run --release -p ron-comparables --example b5_layout` (knobs: `RON_BENCH_FANOUT`,
-//! default 4, first value used; `RON_BENCH_ROUNDS`, default 7). Per round, each layout runs
+//! default 4, first value used; `RON_BENCH_ROUNDS`, default 11). Per round, each layout runs
 //! `burst_fanout` on events (burst 256, capacity 2048, ~500k events) and the single-thread
 //! drain (4 receivers), layouts interleaved in a rotating order. Prints medians and, per pair,
 //! the median of the per-round ratios; exits 1 when a compact layout is not at least 5%
@@ -16,7 +16,7 @@ use ron_comparables::knobs::{self, process_env, Knob};
 const ROUNDS: Knob = Knob {
     var: "RON_BENCH_ROUNDS",
     aliases: &[],
-    default: "7",
+    default: "11",
     min: 1,
 };
 const BURST: u64 = 256;
