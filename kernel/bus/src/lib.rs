@@ -186,7 +186,7 @@ impl Notifier {
         }
         let _ = n;
         #[cfg(feature = "bus_edge_notify")]
-        let (sent, suppressed) = self.edge.notify(topic);
+        let (sent, suppressed) = self.edge.notify_reserved(topic);
         #[cfg(not(feature = "bus_edge_notify"))]
         let (sent, suppressed) = (self.waiters.notify_reserved(topic), 0);
         if sent > 0 {
@@ -622,8 +622,16 @@ impl<T: Clone + Send + Sync + 'static> Receiver<T> {
         }
         #[cfg(feature = "bus_edge_notify")]
         loop {
-            self.edge.clear_pending();
+            self.edge.clear_pending(&self.shared.notifier.edge);
+            // The RMW on `tail` orders the clear against publishers' reservations (edge.rs).
+            let reserved = self.shared.tail.fetch_add(0, Ordering::AcqRel);
             match self.try_recv() {
+                // Reserved before our RMW, not installed yet: that publisher may have missed
+                // our clear, so do not sleep on it (as in the default path).
+                Err(TryRecvError::Empty) if reserved > self.next => {
+                    sync::yield_now();
+                    continue;
+                }
                 Err(TryRecvError::Empty) => {}
                 other => return Some(other.map_err(to_recv_error)),
             }
