@@ -97,7 +97,14 @@ fn bench_burst_fanout(c: &mut Criterion) {
     g.finish();
     print!(
         "{}",
-        ron_comparables::table::side_by_side(&bursts, &fanouts, &caps, k.pub_yield, k.tls)
+        ron_comparables::table::side_by_side(&ron_comparables::table::TableCfg {
+            bursts,
+            fanouts,
+            caps,
+            pub_yield: k.pub_yield,
+            tls: k.tls,
+            rounds: 1,
+        })
     );
 }
 

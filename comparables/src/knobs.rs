@@ -336,6 +336,28 @@ pub fn markdown_table() -> String {
     out
 }
 
+/// `RON_BENCH_ROUNDS`: interleaved rounds of the `table` and `b5_layout` examples. Not a cell
+/// parameter (it sizes a measurement, like `--rounds`), so it is not in [`KNOBS`].
+pub const ROUNDS_VAR: &str = "RON_BENCH_ROUNDS";
+
+/// [`ROUNDS_VAR`] from `env` (1..=1000), else `default`.
+pub fn example_rounds(
+    env: &dyn Fn(&str) -> Option<String>,
+    default: u64,
+) -> Result<u64, KnobError> {
+    let Some(text) = env(ROUNDS_VAR) else {
+        return Ok(default);
+    };
+    match text.trim().parse::<u64>() {
+        Ok(n) if (1..=1000).contains(&n) => Ok(n),
+        _ => Err(KnobError {
+            var: ROUNDS_VAR.into(),
+            value: text,
+            reason: "must be a whole number in 1..=1000".into(),
+        }),
+    }
+}
+
 /// Reads a variable from the process environment (non-UTF-8 is treated as set-but-bad).
 pub fn process_env(var: &str) -> Option<String> {
     match std::env::var(var) {

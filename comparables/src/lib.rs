@@ -12,6 +12,7 @@
 
 pub mod adapters;
 pub mod bench_knobs;
+pub mod events;
 pub mod inject;
 pub mod knobs;
 pub mod pin;

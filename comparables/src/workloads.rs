@@ -522,7 +522,8 @@ fn record_latency<R: Subscriber>(
     (c, hist, Instant::now())
 }
 
-fn duration_ns(d: Duration) -> u64 {
+/// A duration in whole nanoseconds, saturating.
+pub fn duration_ns(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 

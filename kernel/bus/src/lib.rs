@@ -186,7 +186,7 @@ impl Notifier {
         }
         let _ = n;
         #[cfg(feature = "bus_edge_notify")]
-        let (sent, suppressed) = self.edge.notify(topic);
+        let (sent, suppressed) = self.edge.notify_reserved(topic);
         #[cfg(not(feature = "bus_edge_notify"))]
         let (sent, suppressed) = (self.waiters.notify_reserved(topic), 0);
         if sent > 0 {
@@ -235,6 +235,8 @@ pub struct Receiver<T> {
     /// writes it; it never moves backwards.
     next: u64,
     interest: Interest,
+    /// Spin budget of `blocking_recv`.
+    backoff: wait::Backoff,
     #[cfg(feature = "bus_edge_notify")]
     edge: StdArc<edge::SubState>,
 }
@@ -440,6 +442,7 @@ impl<T: Clone + Send + Sync + 'static> Bus<T> {
             shared: Arc::clone(shared),
             next,
             interest: Interest { mask, change: None },
+            backoff: wait::Backoff::new(SPIN_TRIES),
             #[cfg(feature = "bus_edge_notify")]
             edge,
         }
@@ -562,14 +565,23 @@ impl<T: Clone + Send + Sync + 'static> Receiver<T> {
     /// Blocks the current OS thread until the next message (for thread subscribers).
     /// Spins briefly, then parks until a publisher or the close wakes it.
     pub fn blocking_recv(&mut self) -> Result<T, RecvError> {
-        // Back off before parking: a few spins, then yields. On an oversubscribed machine the
-        // yields hand the core to the publisher, and a receiver that never parks costs the
-        // publisher no wake-up syscall.
-        for i in 0..SPIN_TRIES + YIELD_TRIES {
+        // Back off before parking: spins (adaptive, see `wait::Backoff`), then yields. On an
+        // oversubscribed machine the yields hand the core to the publisher, and a receiver that
+        // never parks costs the publisher no wake-up syscall.
+        let spins = self.backoff.spins();
+        for i in 0..spins + YIELD_TRIES {
             match self.try_recv() {
-                Err(TryRecvError::Empty) if i < SPIN_TRIES => std::hint::spin_loop(),
-                Err(TryRecvError::Empty) => std::thread::yield_now(),
-                other => return other.map_err(to_recv_error),
+                Err(TryRecvError::Empty) if i < spins => std::hint::spin_loop(),
+                Err(TryRecvError::Empty) => {
+                    if i == spins {
+                        self.backoff.spun_in_vain();
+                    }
+                    std::thread::yield_now();
+                }
+                other => {
+                    self.backoff.found_after(i, spins);
+                    return other.map_err(to_recv_error);
+                }
             }
         }
         let waker = Waker::from(std::sync::Arc::new(ThreadWaker(sync::current_thread())));
@@ -610,8 +622,16 @@ impl<T: Clone + Send + Sync + 'static> Receiver<T> {
         }
         #[cfg(feature = "bus_edge_notify")]
         loop {
-            self.edge.clear_pending();
+            self.edge.clear_pending(&self.shared.notifier.edge);
+            // The RMW on `tail` orders the clear against publishers' reservations (edge.rs).
+            let reserved = self.shared.tail.fetch_add(0, Ordering::AcqRel);
             match self.try_recv() {
+                // Reserved before our RMW, not installed yet: that publisher may have missed
+                // our clear, so do not sleep on it (as in the default path).
+                Err(TryRecvError::Empty) if reserved > self.next => {
+                    sync::yield_now();
+                    continue;
+                }
                 Err(TryRecvError::Empty) => {}
                 other => return Some(other.map_err(to_recv_error)),
             }
@@ -640,11 +660,11 @@ impl<T: Clone + Send + Sync + 'static> Receiver<T> {
     }
 }
 
-/// Spins before parking in `blocking_recv`. Short: on 2 cores a spinning receiver steals
-/// the publisher's CPU. 16 instead of 64 since the packed ring made a poll cheap: on the
-/// 2-core VM, `burst_fanout` fanout 8 went from a median 24 to 44 M deliveries/s (6
-/// interleaved rounds each, `comparables/examples/fanout.rs`), fanout 4 from 28 to 33 M.
-/// Zero under loom, where every spin is a branch to explore.
+/// Most spins before yielding in `blocking_recv` (the adaptive budget's ceiling). Short: on
+/// 2 cores a spinning receiver steals the publisher's CPU. 16 instead of 64 since the packed
+/// ring made a poll cheap: on the 2-core VM, `burst_fanout` fanout 8 went from a median 24 to
+/// 44 M deliveries/s (6 interleaved rounds each, `comparables/examples/fanout.rs`), fanout 4
+/// from 28 to 33 M. Zero under loom, where every spin is a branch to explore.
 const SPIN_TRIES: u32 = if cfg!(loom) { 0 } else { 16 };
 
 /// Yields after the spins, before parking (none under loom).

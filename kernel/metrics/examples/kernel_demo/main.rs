@@ -28,7 +28,7 @@ mod config;
 
 use config::{Outcome, ReadError, Watcher};
 use prometheus::{IntCounter, IntCounterVec, IntGauge, Opts};
-use ron_bus::{Bus, RecvError};
+use ron_bus::{Bus, Packed, RecvError};
 use ron_metrics::{registry, tls, BaseLabels, HealthState, Metrics, GATE_CONFIG_LOADED};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -51,15 +51,46 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 const CONFIG_ERROR_SOURCE: &str = "config";
 const LARGE_SERIES: usize = 10_000;
 
-/// What the demo publishes on its bus.
-#[derive(Debug, Clone)]
+/// What the demo publishes on its bus, in the compact layout (MOG B5): a `u8` tag and a small
+/// inline payload, `Copy`, stored in the ring's slots as [`Packed`] words (3 of them), so a
+/// publish allocates nothing and a delivery is a copy. A variant that had to carry heap data
+/// (a path, a key list) would hold it in an `Arc` and the bus would use `Bus::new`;
+/// `comparables/examples/b5_layout.rs` measures both against the naive layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 enum DemoEvent {
-    Tick(u64),
+    Tick(u64) = 1,
     ConfigUpdated {
         generation: u64,
         version: u64,
         amnesia: bool,
-    },
+    } = 2,
+}
+
+/// `[tag | amnesia << 8, tick or generation, version]`.
+impl Packed for DemoEvent {
+    const WORDS: usize = 3;
+    fn pack(&self, w: &mut [u64]) {
+        match *self {
+            DemoEvent::Tick(n) => (w[0], w[1], w[2]) = (1, n, 0),
+            DemoEvent::ConfigUpdated {
+                generation,
+                version,
+                amnesia,
+            } => (w[0], w[1], w[2]) = (2 | u64::from(amnesia) << 8, generation, version),
+        }
+    }
+    fn unpack(w: &[u64]) -> Self {
+        match w[0] & 0xff {
+            1 => DemoEvent::Tick(w[1]),
+            // `pack` writes no other tag: the words a receiver gets are always `pack`'s.
+            _ => DemoEvent::ConfigUpdated {
+                generation: w[1],
+                version: w[2],
+                amnesia: w[0] >> 8 & 1 == 1,
+            },
+        }
+    }
 }
 
 /// Validated command line and environment.
@@ -153,7 +184,7 @@ async fn run(args: Args) -> Result<(), String> {
         say!("  {path}: http://{addr}/{path}");
     }
 
-    let bus: Bus<DemoEvent> = Bus::new(64);
+    let bus: Bus<DemoEvent> = Bus::new_packed(64);
     spawn_subscriber(&bus, Arc::clone(&health));
     let publisher = tokio::spawn(publish_ticks(bus.clone()));
     let watcher = tokio::spawn(watch_config(args.config, bus, metrics, health));
