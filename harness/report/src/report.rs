@@ -43,8 +43,16 @@ pub struct Row {
     pub gate_id: String,
     /// Gate kind.
     pub gate_kind: GateKind,
-    /// Gate threshold in percent.
+    /// Gate threshold in percent (unsigned: a required gain or a tolerated loss).
     pub threshold_pct: f64,
+    /// The rule in a few words, oriented by the metric: `within -5%`, `>= +15%` (see
+    /// `Rule::describe`).
+    #[serde(default)]
+    pub rule: String,
+    /// The limit as a signed change of the metric value: `-5` for a 5% regression tolerance
+    /// on a throughput, `+15` for a 15% acceptance target (see `Rule::limit_pct`).
+    #[serde(default)]
+    pub limit_pct: f64,
     /// Cell id (empty when the gate matched no cell).
     pub cell: String,
     /// Benchmark name: the cell id without the metric (used by Bencher and critcmp).
@@ -59,9 +67,12 @@ pub struct Row {
     pub base: Option<Summary>,
     /// New side summary.
     pub new: Option<Summary>,
-    /// Change of the median in percent (`new / base - 1`).
+    /// Change of the metric in percent, `(ratio - 1) * 100`: with `paired` rounds the ratio is
+    /// the median of the per-round ratios `new_i / base_i` (drift shared by a round cancels);
+    /// otherwise the ratio of the medians `median(new) / median(base)`.
     pub delta_pct: Option<f64>,
-    /// Bootstrap CI of `delta_pct`.
+    /// Percentile-bootstrap CI of `delta_pct` (same statistic, rounds resampled jointly when
+    /// paired).
     pub ci_pct: Option<Interval>,
     /// Rank test used.
     pub test: Option<RankTest>,
@@ -69,14 +80,25 @@ pub struct Row {
     pub p_value: Option<f64>,
     /// Adjusted p-value.
     pub q_value: Option<f64>,
+    /// A deterministic count identical in every paired round: the change is exact, no rank
+    /// test was needed (`q_value` is then `None`).
+    #[serde(default)]
+    pub exact: bool,
     /// Pooled CV in percent.
     pub noise_floor_pct: Option<f64>,
     /// Minimum detectable effect in percent.
     pub mde_pct: Option<f64>,
+    /// Rounds the verdict was decided on (the smaller side); `None` without a comparison.
+    #[serde(default)]
+    pub rounds: Option<usize>,
     /// The verdict.
     pub verdict: Verdict,
-    /// Why.
+    /// Why, in one line with the numbers that decided it (statistics, then `why`).
     pub reason: String,
+    /// Why, in a few words without the statistics (`within tolerance 5%`, `noise too high:
+    /// MDE 7.2% > 5%`): the reason column of tables that show the numbers in other columns.
+    #[serde(default)]
+    pub why: String,
 }
 
 /// Wake metric deltas (candidate minus reference), for A1/A5.
@@ -207,6 +229,8 @@ impl Report {
                     gate_id: check.rule.gate_id.clone(),
                     gate_kind: check.rule.kind,
                     threshold_pct: check.rule.threshold_pct,
+                    rule: v.rule.clone(),
+                    limit_pct: v.limit_pct,
                     cell: v.cell_id.clone(),
                     bench,
                     params: cell.map(|c| c.params.clone()).unwrap_or_default(),
@@ -223,10 +247,13 @@ impl Report {
                     test: cmp.and_then(|c| c.test.as_ref().map(|t| t.test)),
                     p_value: cmp.and_then(|c| c.p_value),
                     q_value: cmp.and_then(|c| c.q_value),
+                    exact: cmp.is_some_and(|c| c.exact),
                     noise_floor_pct: cmp.and_then(|c| c.noise_floor_pct),
                     mde_pct: cmp.and_then(|c| c.mde_pct),
+                    rounds: v.rounds,
                     verdict: v.verdict,
                     reason: v.reason.clone(),
+                    why: v.why.clone(),
                 }
             })
             .collect();

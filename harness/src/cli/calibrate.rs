@@ -294,6 +294,7 @@ fn quick_rule() -> anyhow::Result<Rule> {
         kind: GateKind::Regression,
         threshold_pct: ab.threshold_pct,
         noise_limit_pct: ab.noise_limit_pct,
+        direction: ab.metric.direction(),
     })
 }
 

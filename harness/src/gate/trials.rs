@@ -183,6 +183,7 @@ mod tests {
                 kind: GateKind::Regression,
                 threshold_pct: if metric.deterministic() { 1.0 } else { 5.0 },
                 noise_limit_pct: None,
+                direction: metric.direction(),
             },
             metric: metric.metric(),
             base,

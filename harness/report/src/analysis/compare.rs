@@ -152,6 +152,21 @@ pub enum CompareError {
     },
 }
 
+impl CompareError {
+    /// The error in a few words, without the cell id (for tables that show the cell).
+    pub fn short(&self) -> String {
+        match self {
+            CompareError::EmptySide { side, .. } => format!("no {side} data"),
+            CompareError::NonFinite { side, index, .. } => {
+                format!("{side} value #{index} is not a finite number")
+            }
+            CompareError::NonPositiveBase { median, .. } => {
+                format!("base median is {median}: no ratio")
+            }
+        }
+    }
+}
+
 fn check_side(cell: &Cell, side: &str, values: &[f64]) -> Result<Summary, CompareError> {
     if let Some(index) = values.iter().position(|v| !v.is_finite()) {
         return Err(CompareError::NonFinite {

@@ -31,8 +31,8 @@ pub use calibrate::{
 };
 pub use compare::{compare, CompareConfig, CompareError, Comparison, Interval, MdeFormula};
 pub use gate::{
-    fmt_p, gate, missing_gate, GateConfig, GateKind, GateVerdict, Outcome, Rule, Verdict,
-    VerdictCounts, EXIT_GATE_FAILED, EXIT_PASS,
+    fmt_p, fmt_signed_pct, gate, missing_gate, GateConfig, GateKind, GateVerdict, Outcome, Rule,
+    Verdict, VerdictCounts, EXIT_GATE_FAILED, EXIT_PASS,
 };
 pub use model::{ordered_params, params_id, Cell, Direction, Metric, MetricKind, Series};
 pub use rank::{

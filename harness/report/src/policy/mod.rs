@@ -172,6 +172,7 @@ impl GateSpec {
             kind: self.kind,
             threshold_pct: self.threshold_pct,
             noise_limit_pct: self.noise_limit_pct,
+            direction: self.metric.direction(),
         }
     }
 }
