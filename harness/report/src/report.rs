@@ -15,6 +15,7 @@ pub const REPORT_SCHEMA: &str = "ron-bench/report/v1";
 
 /// Context of a report. Everything here is passed in (the analysis reads no clock).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Meta {
     /// PR label or run label (`<PR label>` in the NOTES title).
     pub label: String,
@@ -38,6 +39,7 @@ pub struct Meta {
 
 /// One (gate, cell) row.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Row {
     /// Gate id.
     pub gate_id: String,
@@ -103,6 +105,7 @@ pub struct Row {
 
 /// Wake metric deltas (candidate minus reference), for A1/A5.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct WakeMetrics {
     /// Delta of `bus_notify_sends_total`.
     pub notify_sends_delta: i64,
@@ -120,6 +123,7 @@ impl WakeMetrics {
 
 /// Counter sanity numbers for the NOTES block.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CounterSanity {
     /// `bus_receiver_lag_total` on the base side.
     pub lag_total_base: Option<u64>,
@@ -135,6 +139,7 @@ pub struct CounterSanity {
 
 /// A measured series reduced to its summary (used by the scaling chart and heatmap).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Point {
     /// Scenario.
     pub scenario: String,
@@ -152,6 +157,7 @@ pub struct Point {
 
 /// What to do with the change, derived once from the verdicts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     /// Every check passed.
@@ -191,6 +197,7 @@ impl Decision {
 
 /// A complete report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Report {
     /// Always [`REPORT_SCHEMA`].
     pub schema: String,

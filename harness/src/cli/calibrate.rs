@@ -194,12 +194,14 @@ impl Ctx<'_> {
             ..self.template.clone()
         };
         let plan = Plan::from_jobs(matrix, cells, keys, available_cores());
-        eprintln!(
-            "calibrate: {what}: {} jobs x {} rounds (~{:.0} s)",
-            plan.runnable.len(),
-            sampling.rounds,
-            plan.estimated_ms() as f64 / 1e3
-        );
+        if !crate::term::quiet() {
+            eprintln!(
+                "calibrate: {what}: {} jobs x {} rounds (~{:.0} s)",
+                plan.runnable.len(),
+                sampling.rounds,
+                plan.estimated_ms() as f64 / 1e3
+            );
+        }
         measure(&plan, self.ws, self.mock, self.knobs.clone(), Vec::new())
     }
 }

@@ -28,6 +28,8 @@ pub struct Inputs<'a> {
     /// Instruction counts of the same A/B, measured in their own run (base side, head side):
     /// only their deterministic `instructions_per_msg` series join the analysis.
     pub counts: Option<(&'a RunFile, &'a RunFile)>,
+    /// `--threshold` (already applied to the policy) and `--filter` (applied to the plan).
+    pub select: crate::gate::Selection,
 }
 
 /// The result of [`analyze`].
@@ -89,13 +91,14 @@ pub fn analyze(policy: &Policy, inp: &Inputs<'_>) -> Analysis {
         .is_some_and(|(_, b)| cross_machine(&b.env.machine, &run.env.machine));
     let mut analysis = inp.analysis;
     analysis.gate.cross_machine = cross;
-    let plan = policy.plan(&base, &new);
+    let mut plan = policy.plan(&base, &new);
+    let dropped = inp.select.retain(&mut plan);
     let eval = evaluate(&plan.cells, &plan.checks, &analysis);
     let mut features_on: BTreeSet<String> = BTreeSet::new();
     for b in &run.builds {
         features_on.extend(b.build.features.iter().cloned());
     }
-    let mut notes = Vec::new();
+    let mut notes = inp.select.notes(plan.checks.len(), dropped);
     if run.executor == "mock" || inp.baseline.is_some_and(|(_, b)| b.executor == "mock") {
         notes.push("mock executor: synthetic numbers (test seam), not a measurement".to_string());
     }

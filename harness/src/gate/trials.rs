@@ -143,7 +143,16 @@ fn cell(c: &CheckData, rounds: &[usize]) -> Cell {
 }
 
 /// Rates over many trials.
-#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct TrialRates {
     /// Trials.
     pub trials: usize,

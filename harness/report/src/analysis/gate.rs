@@ -32,6 +32,7 @@ use super::model::Direction;
 
 /// What a gate asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum GateKind {
     /// "Must be at least `threshold_pct` better" (MOG acceptance gates).
@@ -42,6 +43,7 @@ pub enum GateKind {
 
 /// A gate rule applied to one cell (produced by a policy, or built by hand).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Rule {
     /// Gate id, e.g. `A1-subs4`.
     pub gate_id: String,
@@ -116,6 +118,7 @@ pub fn fmt_signed_pct(v: f64) -> String {
 
 /// Knobs of [`gate`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct GateConfig {
     /// Significance level applied to q-values (default 0.05).
     pub alpha: f64,
@@ -140,6 +143,7 @@ impl Default for GateConfig {
 
 /// The decision for one (gate, cell) pair.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Regression gate beyond tolerance with significance.
@@ -181,6 +185,7 @@ impl Verdict {
 
 /// A verdict with its explanation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct GateVerdict {
     /// Gate id.
     pub gate_id: String,
@@ -434,6 +439,7 @@ pub fn fmt_p(p: f64) -> String {
 
 /// Counts of verdicts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct VerdictCounts {
     /// `Pass`.
     pub pass: usize,
@@ -451,6 +457,7 @@ pub struct VerdictCounts {
 
 /// The overall result: pass/fail and the process exit code, as data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Outcome {
     /// True when no verdict is a failure.
     pub passed: bool,

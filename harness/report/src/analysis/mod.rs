@@ -44,6 +44,7 @@ pub use summary::{summarize, Summary, MAD_SCALE};
 /// One gate rule applied to one cell of a cell list (`cell: None` when the gate matched no
 /// cell, which yields a `Missing` verdict).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Check {
     /// The rule.
     pub rule: Rule,
@@ -53,6 +54,7 @@ pub struct Check {
 
 /// Everything [`evaluate`] needs besides the data.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AnalysisConfig {
     /// Bootstrap and MDE settings.
     pub compare: CompareConfig,
@@ -80,6 +82,7 @@ impl Default for AnalysisConfig {
 
 /// The result of [`evaluate`]: one comparison per cell, one verdict per check, the outcome.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Evaluation {
     /// `comparisons[i]` belongs to `cells[i]`, with `q_value` filled in.
     pub comparisons: Vec<Result<Comparison, CompareError>>,

@@ -111,6 +111,8 @@ pub fn human(value: f64, unit: &str) -> String {
                 format!("{:.2} GiB", value / (K * K * K))
             }
         }
+        // Instruction counts per message: hundredths are below any gate's resolution.
+        "instr" => format!("{value:.2} instr"),
         "" => format!("{value:.4}"),
         u => format!("{value:.4} {u}"),
     }

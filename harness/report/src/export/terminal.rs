@@ -1,5 +1,5 @@
-//! The terminal verdict table: one line of numbers per check, then the cell and the reason
-//! on the line below it, laid out by `tabled` to fit a given width. Every column is read
+//! The terminal verdict table: one line of numbers per check, then the cell, its two
+//! medians and the reason on the line below it, laid out by `tabled` to fit a given width. Every column is read
 //! from the report's rows (rule, change, CI, q, MDE, rounds, verdict, reason are all decided
 //! in [`crate::analysis`]); this module only lays them out and colours the verdicts.
 
@@ -11,7 +11,7 @@ use tabled::settings::peaker::Priority;
 use tabled::settings::style::{HorizontalLine, Style};
 use tabled::settings::{Alignment, Color, Modify, Padding, Width};
 
-use super::{pct, row_label, statistics, ExportError, Exporter};
+use super::{human, pct, row_label, statistics, ExportError, Exporter};
 use crate::analysis::{fmt_p, Verdict};
 use crate::report::{Report, Row};
 
@@ -75,6 +75,15 @@ pub fn cell_words(row: &Row) -> String {
         s.push_str(r);
     }
     s
+}
+
+/// ` (7.99 M/s → 9.53 M/s)`: the two medians, when both sides have data.
+fn medians(row: &Row) -> String {
+    let unit = row.metric.as_ref().map_or("", |m| m.unit.as_str());
+    match (&row.base, &row.new) {
+        (Some(b), Some(n)) => format!(" ({} → {})", human(b.median, unit), human(n.median, unit)),
+        _ => String::new(),
+    }
 }
 
 /// The verdict as the terminal prints it.
@@ -152,7 +161,7 @@ impl TerminalTable {
             } else {
                 &row.why
             };
-            let text = format!("{}: {why}", cell_words(row));
+            let text = format!("{}{}: {why}", cell_words(row), medians(row));
             for (i, l) in wrap(&text, width - 4).iter().enumerate() {
                 s.push_str(if i == 0 { "  " } else { "    " });
                 s.push_str(l);
