@@ -290,3 +290,43 @@ fn threshold_and_filter_on_compare_gate_and_notes() {
         .stdout(predicate::str::contains("within -1%"))
         .stdout(predicate::str::contains("Q-batch").not());
 }
+
+#[test]
+fn the_readme_shows_the_table_the_gate_prints() {
+    // The README's "What the gate prints" block is real output: its header and footer are the
+    // renderer's (so a change of columns or footer updates the README too).
+    let readme = std::fs::read_to_string(common::repo().join("README.md")).unwrap();
+    let section = readme
+        .split("### What the gate prints")
+        .nth(1)
+        .expect("the README section");
+    let block = section
+        .split("```text\n")
+        .nth(1)
+        .and_then(|b| b.split("\n```").next())
+        .expect("a text block");
+    let header = block
+        .lines()
+        .find(|l| l.starts_with("gate "))
+        .expect("the table header");
+    let columns: Vec<&str> = header
+        .split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(
+        columns,
+        ["gate", "rule", "change", "95% CI", "q", "MDE", "n", "verdict"]
+    );
+    assert!(block.contains("Statistics: "), "{block}");
+    assert!(
+        block.lines().any(|l| l.starts_with("verdicts: ")),
+        "{block}"
+    );
+    assert!(block
+        .lines()
+        .any(|l| l.starts_with("gate PASSED: ") || l.starts_with("gate FAILED: ")));
+    for l in block.lines() {
+        assert!(l.chars().count() <= 100, "wider than COLUMNS=100: {l}");
+    }
+}

@@ -210,7 +210,8 @@ pub struct GateArgs {
     /// instead of 2.
     #[arg(long)]
     pub allow_empty: bool,
-    /// Report directory. [default: reports/<date>-<sha>/]
+    /// Report directory. [default: reports/<date>-<sha>-<HHMMSS>/, a new one per gate run;
+    /// reports/latest then points at it]
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
     /// Label for the NOTES title. [default: gate]

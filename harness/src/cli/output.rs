@@ -144,8 +144,9 @@ pub fn default_report_dir(ws: &Path, run: &RunFile) -> PathBuf {
     } else {
         ""
     };
-    // `YYYY-MM-DDTHH:MM:SSZ` -> `HHMMSS`.
+    // `YYYY-MM-DDTHH:MM:SSZ` -> `YYYY-MM-DD` and `HHMMSS`, from one reading of the clock.
     let now = crate::store::now_utc();
+    let date = now.get(..10).unwrap_or("0000-00-00");
     let time: String = now
         .get(11..19)
         .unwrap_or("000000")
@@ -153,7 +154,7 @@ pub fn default_report_dir(ws: &Path, run: &RunFile) -> PathBuf {
         .filter(char::is_ascii_digit)
         .collect();
     let reports = ws.join("reports");
-    let stem = format!("{}-{sha}{dirty}-{time}", today());
+    let stem = format!("{date}-{sha}{dirty}-{time}");
     let mut dir = reports.join(&stem);
     let mut n = 2;
     while dir.exists() {
@@ -189,21 +190,6 @@ pub fn point_latest(reports: &Path, dir: &Path) -> std::io::Result<()> {
     }
     std::fs::rename(&tmp, &latest).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
-    })
-}
-
-/// The directory `reports/latest` points at (a symlink or a text file), if any.
-pub fn latest_report_dir(reports: &Path) -> Option<PathBuf> {
-    let latest = reports.join(LATEST);
-    let target = std::fs::read_link(&latest).ok().or_else(|| {
-        std::fs::read_to_string(&latest)
-            .ok()
-            .map(|s| PathBuf::from(s.trim()))
-    })?;
-    Some(if target.is_absolute() {
-        target
-    } else {
-        reports.join(target)
     })
 }
 

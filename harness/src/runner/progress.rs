@@ -299,6 +299,22 @@ mod tests {
     }
 
     #[test]
+    fn the_build_status_names_cargos_current_step() {
+        let mut b = BuildStatus::start("none");
+        b.line("    Updating crates.io index");
+        b.line("   Compiling libc v0.2.170");
+        b.line("warning: something");
+        b.line("   Compiling ron-bus v0.1.0 (/work/kernel/bus)");
+        let m = b.message();
+        assert!(
+            m.starts_with("building runner [none]: ")
+                && m.ends_with("2 crate(s) compiled, now: Compiling ron-bus v0.1.0"),
+            "{m}"
+        );
+        b.finish();
+    }
+
+    #[test]
     fn cargo_steps_are_recognised() {
         assert_eq!(
             cargo_step("   Compiling ron-bus v0.1.0 (/work/kernel/bus)").as_deref(),
