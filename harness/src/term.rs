@@ -131,11 +131,6 @@ pub fn quiet() -> bool {
     ui().verbosity == Verbosity::Quiet
 }
 
-/// `-v` was given.
-pub fn verbose() -> bool {
-    ui().verbosity == Verbosity::Verbose
-}
-
 /// The stream `println!` writes to now (stderr once stdout carries data).
 pub fn message_stream() -> Stream {
     if STDOUT_IS_DATA.load(Ordering::Relaxed) {
@@ -195,11 +190,7 @@ pub fn reserve_stdout_for_data() {
 
 /// `print!` / `println!`: to stdout (stderr once stdout carries data).
 pub fn out(args: fmt::Arguments<'_>, newline: bool) {
-    if STDOUT_IS_DATA.load(Ordering::Relaxed) {
-        Stream::Stderr.write_fmt(args, newline);
-    } else {
-        Stream::Stdout.write_fmt(args, newline);
-    }
+    message_stream().write_fmt(args, newline);
 }
 
 /// `eprint!` / `eprintln!`: to stderr.

@@ -5,35 +5,11 @@
 
 mod common;
 
-use common::bench;
+use common::{bench, mock_run};
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 
 /// A small mock run (steady + burst_fanout, ron-bus and tokio, 6 rounds) written to `out`.
-fn mock_run(ws: &Path, out: &Path, slowdown: Option<&str>) {
-    let mut c = bench(ws);
-    if let Some(s) = slowdown {
-        c.env("RON_BENCH_MOCK_SLOWDOWN_PCT", s);
-    }
-    c.args([
-        "run",
-        "--contender",
-        "ron-bus,tokio-broadcast",
-        "--rounds",
-        "6",
-        "--samples",
-        "2",
-        "--window-ms",
-        "1",
-        "--warmup-ms",
-        "0",
-        "--out",
-    ])
-    .arg(out)
-    .assert()
-    .success();
-}
-
 /// A baseline `base` and two runs: `same.json` (A/A) and `slow.json` (15% slower).
 fn fixture() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let ws = tempfile::tempdir().unwrap();

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::bench;
+use common::{bench, mock_run};
 use predicates::prelude::*;
 use std::path::Path;
 
@@ -15,31 +15,10 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// A run file and a baseline of it (`base`), plus a run 15% slower.
+/// A run file and a baseline of it (`base`), plus a run 15% slower (`slow.json`).
 fn fixture(ws: &Path) {
-    for (out, slow) in [("base.json", None), ("slow.json", Some("15"))] {
-        let mut c = bench(ws);
-        if let Some(s) = slow {
-            c.env("RON_BENCH_MOCK_SLOWDOWN_PCT", s);
-        }
-        c.args([
-            "run",
-            "--contender",
-            "ron-bus",
-            "--rounds",
-            "6",
-            "--samples",
-            "2",
-            "--window-ms",
-            "1",
-            "--warmup-ms",
-            "0",
-            "--out",
-            out,
-        ])
-        .assert()
-        .success();
-    }
+    mock_run(ws, &ws.join("base.json"), None);
+    mock_run(ws, &ws.join("slow.json"), Some("15"));
     bench(ws)
         .args(["baseline", "save", "base", "--from", "base.json"])
         .assert()

@@ -83,3 +83,29 @@ pub fn repo_ws() -> tempfile::TempDir {
     git(p, &["commit", "-q", "-am", "change"]);
     ws
 }
+
+/// A small mock run (ron-bus and tokio-broadcast, 6 rounds) written to `out`, optionally
+/// `slowdown` percent slower.
+pub fn mock_run(ws: &Path, out: &Path, slowdown: Option<&str>) {
+    let mut c = bench(ws);
+    if let Some(s) = slowdown {
+        c.env("RON_BENCH_MOCK_SLOWDOWN_PCT", s);
+    }
+    c.args([
+        "run",
+        "--contender",
+        "ron-bus,tokio-broadcast",
+        "--rounds",
+        "6",
+        "--samples",
+        "2",
+        "--window-ms",
+        "1",
+        "--warmup-ms",
+        "0",
+        "--out",
+    ])
+    .arg(out)
+    .assert()
+    .success();
+}

@@ -29,7 +29,7 @@ pub use self::critcmp::{CritcmpExporter, Side};
 pub use self::csv::CsvExporter;
 pub use self::json::JsonExporter;
 pub use self::markdown::{MarkdownExporter, MarkdownStyle};
-pub use self::terminal::{cell_words, wrap, TerminalTable, MIN_WIDTH};
+pub use self::terminal::{cell_words, TerminalTable, MIN_WIDTH};
 
 /// An export failed.
 #[derive(Debug, thiserror::Error)]

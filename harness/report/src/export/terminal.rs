@@ -221,7 +221,7 @@ fn numbers(row: &Row) -> [String; 8] {
 }
 
 /// Greedy word wrap of `text` to `width` columns.
-pub fn wrap(text: &str, width: usize) -> Vec<String> {
+fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut cur = String::new();
     for word in text.split_whitespace() {
