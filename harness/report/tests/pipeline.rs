@@ -424,3 +424,19 @@ fn pr_comment_summarises_above_the_notes_and_folds_the_table() {
     assert!(md.contains("| rule "));
     insta::assert_snapshot!("pr_comment", md);
 }
+
+#[test]
+fn pr_comment_summary_of_a_passing_gate_names_the_undecided_checks() {
+    let mut r = build_report();
+    r.rows.retain(|x| x.verdict != Verdict::Regressed);
+    r.rows[0].verdict = Verdict::Inconclusive;
+    let counts = |v: Verdict| r.rows.iter().filter(|x| x.verdict == v).count();
+    r.outcome.counts.pass = counts(Verdict::Pass);
+    r.outcome.counts.inconclusive = counts(Verdict::Inconclusive);
+    r.outcome.counts.regressed = 0;
+    let md = String::from_utf8(export(&MarkdownExporter::pr_comment(), &r)).unwrap();
+    assert_eq!(
+        md.lines().next().unwrap(),
+        "**PASS**: 11 checks: 10 pass, 1 inconclusive (undecided: A1-subs4-cap64)"
+    );
+}

@@ -95,7 +95,7 @@ impl Exporter for MarkdownExporter {
 const SUMMARY_NAMED: usize = 3;
 
 /// `**FAIL**: R-fanout-deliveries -6.6% (limit -5%) regressed` (each failing check, up to
-/// three), else `**PASS**: 12 checks: 10 pass, 2 inconclusive`.
+/// three), else `**PASS**: 12 checks: 10 pass, 2 inconclusive (undecided: T-lag, T-fanout)`.
 fn one_line_summary(r: &Report) -> String {
     let failing: Vec<&Row> = r
         .rows
@@ -124,7 +124,26 @@ fn one_line_summary(r: &Report) -> String {
             parts.push(format!("{n} {what}"));
         }
     }
-    format!("**PASS**: {} checks: {}", r.rows.len(), parts.join(", "))
+    let undecided: Vec<&str> = r
+        .rows
+        .iter()
+        .filter(|x| matches!(x.verdict, Verdict::Inconclusive | Verdict::Missing))
+        .map(|x| x.gate_id.as_str())
+        .collect();
+    let named = match undecided.len() {
+        0 => String::new(),
+        n if n <= SUMMARY_NAMED => format!(" (undecided: {})", undecided.join(", ")),
+        n => format!(
+            " (undecided: {} and {} more)",
+            undecided[..SUMMARY_NAMED].join(", "),
+            n - SUMMARY_NAMED
+        ),
+    };
+    format!(
+        "**PASS**: {} checks: {}{named}",
+        r.rows.len(),
+        parts.join(", ")
+    )
 }
 
 fn notes_block(r: &Report, top: usize, s: &mut String) {
