@@ -4,8 +4,9 @@
 #   bash scripts/perf_gate_pr.sh gate      same-run A/B: `ron-bench gate --against BASE --quick`;
 #                                          records the exit code, always exits 0 (so the
 #                                          comment and upload steps still run)
-#   bash scripts/perf_gate_pr.sh comment   posts (or updates) ONE PR comment: the NOTES
-#                                          Markdown + a link to the uploaded reports
+#   bash scripts/perf_gate_pr.sh comment   posts (or updates) ONE PR comment: the gate's
+#                                          comment.md (a one-line summary, the NOTES block,
+#                                          the full table in <details>) + a link to the reports
 #   bash scripts/perf_gate_pr.sh finish    exits with the recorded gate exit code
 #                                          (0 pass, 1 gate failed -> red check, 2 error)
 #   bash scripts/perf_gate_pr.sh all       gate, comment, finish (a local dry run of the job)
@@ -100,13 +101,13 @@ cmd_gate() {
   say "gate exit code $rc (recorded in $RC_FILE)"
 }
 
-# The NOTES Markdown the gate wrote (notes.md, else the first .md in OUT_DIR).
+# The Markdown the gate wrote for the comment (comment.md: summary line, NOTES block, table
+# in <details>), else its notes.md, else the first .md in OUT_DIR.
 notes_file() {
-  if [ -f "$OUT_DIR/notes.md" ]; then
-    printf '%s\n' "$OUT_DIR/notes.md"
-    return
-  fi
   local f
+  for f in "$OUT_DIR/comment.md" "$OUT_DIR/notes.md"; do
+    [ -f "$f" ] && { printf '%s\n' "$f"; return; }
+  done
   for f in "$OUT_DIR"/*.md; do
     case "$f" in */pr-comment.md) continue ;; esac
     [ -f "$f" ] && { printf '%s\n' "$f"; return; }
@@ -121,7 +122,8 @@ comment_body() {
     1) status="**failed** (a gate regressed or missed its target)" ;;
     *) status="**errored** (exit $rc: usage, data or tool error; see the job log)" ;;
   esac
-  printf '%s\n### ron-bench perf gate: %s\n\n' "$MARKER" "$status"
+  # `##` like the NOTES block below it: heading levels stay in order.
+  printf '%s\n## ron-bench perf gate: %s\n\n' "$MARKER" "$status"
   # shellcheck disable=SC2016 # Markdown backticks, not command substitution
   printf 'Same-run A/B against the base revision `%s` (interleaved rounds, `--quick`).\n\n' \
     "${BASE_SHA:-$(default_base)}"
@@ -224,6 +226,7 @@ cmd_merge() {
   # shellcheck disable=SC2086 # MERGE_ARGS is a list of arguments on purpose
   bench merge "${files[@]}" --out "$OUT_DIR/sweep.json" ${MERGE_ARGS:-}
   bench notes --run "$OUT_DIR/sweep.json" --label "${LABEL:-frontier sweep}" >"$OUT_DIR/notes.md" || true
+  bench notes --pr-comment --run "$OUT_DIR/sweep.json" --label "${LABEL:-frontier sweep}" >"$OUT_DIR/comment.md" || true
   bench chart --run "$OUT_DIR/sweep.json" --out "$OUT_DIR/charts" || true
   say "merged ${#files[@]} shards into $OUT_DIR/sweep.json"
 }

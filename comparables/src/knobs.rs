@@ -15,6 +15,7 @@ use std::fmt;
 
 /// Every parameter of a benchmark cell, in cell-id order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Param {
     /// Messages per publisher burst (burst-shaped scenarios).
@@ -373,6 +374,7 @@ pub fn process_env(var: &str) -> Option<String> {
 /// Serialised as-is into run files and (as JSON) into the runner's request; fields with a
 /// neutral value are omitted so files written before a parameter existed read back the same.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CellParams {
     /// Messages per burst (burst-shaped scenarios only).
     pub burst: Option<u64>,

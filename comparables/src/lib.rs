@@ -48,6 +48,7 @@ pub enum Recv {
 
 /// How a contender delivers one message to N subscribers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Topology {
     /// One shared ring; every subscriber reads every message.
@@ -151,6 +152,7 @@ pub trait Visit {
 
 /// Every contender by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub enum ContenderId {
     /// This workspace's bus.
     #[serde(rename = "ron-bus")]

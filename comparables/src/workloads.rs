@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 /// Per-subscriber accounting.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SubCounts {
     /// Messages this subscriber received.
     pub delivered: u64,
@@ -26,6 +27,7 @@ pub struct SubCounts {
 
 /// One measured run of a workload.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Sample {
     /// Wall time from the publisher's start to the last subscriber's finish.
     pub elapsed_ns: u64,
@@ -421,6 +423,7 @@ pub fn timed_drain<R: Subscriber>(rxs: &mut [R], subs: &mut [SubCounts]) -> u64 
 
 /// Latency percentiles of one `latency` run, in nanoseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct LatencyNs {
     /// Median publish->receive latency.
     pub p50: u64,

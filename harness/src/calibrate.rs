@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 pub const CALIBRATION_SCHEMA: &str = "ron-bench/calibration/v1";
 
 /// Spin calibration of one cell.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SpinFit {
     /// Cell id (ron-bus).
     pub cell: String,
@@ -56,7 +56,7 @@ pub struct SpinFit {
 }
 
 /// The stored result of `ron-bench calibrate`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Calibration {
     /// [`CALIBRATION_SCHEMA`].
     pub schema: String,

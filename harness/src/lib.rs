@@ -14,6 +14,7 @@
 //! * [`stats`]: the per-cell summary written into run files.
 //! * [`series`]: run files -> the report crate's `Series` (metrics per round) and counter summaries.
 //! * [`gate`]: policies -> the jobs they need; run files -> plan, evaluation and `Report`.
+//! * [`schema`]: JSON Schemas of the run, baseline and report files (`harness/schemas/`).
 //! * [`cli`]: clap arguments -> validated configs -> commands; exit codes.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -32,10 +33,20 @@ macro_rules! eprintln {
     ($($arg:tt)*) => { $crate::term::err(format_args!($($arg)*), true) };
 }
 
+/// A progress or plan message: printed like `println!` unless `-q` was given.
+macro_rules! info {
+    ($($arg:tt)*) => {
+        if !$crate::term::quiet() {
+            $crate::term::out(format_args!($($arg)*), true)
+        }
+    };
+}
+
 pub mod calibrate;
 pub mod cli;
 pub mod gate;
 pub mod runner;
+pub mod schema;
 pub mod series;
 pub mod spec;
 pub mod stats;

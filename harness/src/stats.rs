@@ -8,7 +8,7 @@ use ron_bench_report::analysis::{summarize, MAD_SCALE};
 use serde::{Deserialize, Serialize};
 
 /// Location and spread of a cell's run-level values, as written into run files.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SummaryRecord {
     /// Number of values.
     pub n: usize,

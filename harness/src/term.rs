@@ -79,6 +79,106 @@ impl Stream {
     }
 }
 
+/// How much a command prints (`-q`, default, `-v`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    /// `-q`: the summary only (the verdict line, failing checks, where files went).
+    Quiet,
+    /// The plan, a compact progress line per tenth of the process runs (a bar on a terminal),
+    /// a build status, the verdict table and the summary.
+    #[default]
+    Normal,
+    /// `-v`: also one line per process run and every cargo line of runner builds.
+    Verbose,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when the stream is a terminal, unless `NO_COLOR` is set (or `TERM=dumb`;
+    /// `CLICOLOR_FORCE` forces it).
+    #[default]
+    Auto,
+    /// Always colour (even through a pipe, and over `NO_COLOR`).
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// The output settings of this process, set once from the global flags.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ui {
+    /// `-q` / `-v`.
+    pub verbosity: Verbosity,
+    /// `--color`.
+    pub color: ColorChoice,
+}
+
+static UI: OnceLock<Ui> = OnceLock::new();
+
+/// Sets the output settings (the first call wins).
+pub fn set_ui(ui: Ui) {
+    let _ = UI.set(ui);
+}
+
+/// The output settings (the defaults until [`set_ui`]).
+pub fn ui() -> Ui {
+    UI.get().copied().unwrap_or_default()
+}
+
+/// `-q` was given.
+pub fn quiet() -> bool {
+    ui().verbosity == Verbosity::Quiet
+}
+
+/// The stream `println!` writes to now (stderr once stdout carries data).
+pub fn message_stream() -> Stream {
+    if STDOUT_IS_DATA.load(Ordering::Relaxed) {
+        Stream::Stderr
+    } else {
+        Stream::Stdout
+    }
+}
+
+/// Whether to colour what goes to `stream`: `--color`, then `NO_COLOR` / `CLICOLOR_FORCE` /
+/// `TERM` and whether the stream is a terminal (anstream's rules).
+pub fn color_on(stream: Stream) -> bool {
+    let choice = match ui().color {
+        ColorChoice::Always => return true,
+        ColorChoice::Never => return false,
+        ColorChoice::Auto => match stream {
+            Stream::Stdout => anstream::AutoStream::choice(&io::stdout()),
+            Stream::Stderr => anstream::AutoStream::choice(&io::stderr()),
+        },
+    };
+    choice != anstream::ColorChoice::Never
+}
+
+/// Columns of the terminal: `COLUMNS` when set to a number, else the size of the terminal
+/// on `stream`, else 100 (a pipe, a CI log).
+pub fn width(stream: Stream) -> usize {
+    width_from(std::env::var("COLUMNS").ok().as_deref(), || {
+        let term = match stream {
+            Stream::Stdout => console::Term::stdout(),
+            Stream::Stderr => console::Term::stderr(),
+        };
+        term.size_checked().map(|(_, cols)| usize::from(cols))
+    })
+}
+
+/// [`width`] from its inputs.
+fn width_from(columns: Option<&str>, terminal: impl FnOnce() -> Option<usize>) -> usize {
+    columns
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|c| *c > 0)
+        .or_else(terminal)
+        .filter(|c| *c > 0)
+        .unwrap_or(DEFAULT_WIDTH)
+}
+
+/// The width used when there is no terminal to ask.
+pub const DEFAULT_WIDTH: usize = 100;
+
 /// Set when stdout carries data (`--out -`): messages then go to stderr.
 static STDOUT_IS_DATA: AtomicBool = AtomicBool::new(false);
 
@@ -90,11 +190,7 @@ pub fn reserve_stdout_for_data() {
 
 /// `print!` / `println!`: to stdout (stderr once stdout carries data).
 pub fn out(args: fmt::Arguments<'_>, newline: bool) {
-    if STDOUT_IS_DATA.load(Ordering::Relaxed) {
-        Stream::Stderr.write_fmt(args, newline);
-    } else {
-        Stream::Stdout.write_fmt(args, newline);
-    }
+    message_stream().write_fmt(args, newline);
 }
 
 /// `eprint!` / `eprintln!`: to stderr.
@@ -193,6 +289,16 @@ pub fn clap_exit(e: &clap::Error) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn width_prefers_columns_then_the_terminal_then_100() {
+        assert_eq!(width_from(Some("132"), || Some(80)), 132);
+        assert_eq!(width_from(Some(" 90 "), || None), 90);
+        assert_eq!(width_from(Some("wide"), || Some(80)), 80);
+        assert_eq!(width_from(Some("0"), || None), DEFAULT_WIDTH);
+        assert_eq!(width_from(None, || None), DEFAULT_WIDTH);
+        assert_eq!(width_from(None, || Some(0)), DEFAULT_WIDTH);
+    }
 
     #[test]
     fn chain_says_each_thing_once() {

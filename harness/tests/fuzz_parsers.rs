@@ -167,6 +167,7 @@ fn present(base: Option<&RunFile>, run: &RunFile) {
         analysis: cfg,
         paired_baseline: false,
         counts: None,
+        select: Default::default(),
     };
     let a = analyze(&policy, &inp);
     let _ = output::verdict_table(&a.report);

@@ -22,6 +22,8 @@ fn instruction_runs_print_counts_not_times() {
         .args(["run", "--measure", "instructions", "--scenario", "steady"])
         .args(["--contender", "ron-bus", "--rounds", "2", "--samples", "2"])
         .args(["--window-ms", "1", "--warmup-ms", "0"])
+        // -v: a progress line per process run, each with its count.
+        .arg("-v")
         .assert()
         .success()
         .stdout(counts())

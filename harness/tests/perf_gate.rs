@@ -291,7 +291,9 @@ fn instruction_counts_gate_tightly_and_refuse_threads() {
         .success()
         .stdout(predicate::str::contains("I-steady-publish"))
         .stdout(predicate::str::contains("I-metrics-hot"))
-        .stdout(predicate::str::contains("instr (n=8)"));
+        // The counts themselves (base -> new) under each check, on 8 rounds.
+        .stdout(predicate::str::contains(" instr → "))
+        .stdout(predicate::str::contains("  exact  0.0%  8  PASS"));
     // 3% more instructions: beyond the 2% tolerance, and deterministic, so significant.
     gate()
         .env("RON_BENCH_MOCK_SLOWDOWN_PCT", "3")
@@ -405,9 +407,21 @@ fn perf_gate_pr_sh_records_comments_and_finishes_with_the_gate_code() {
         .assert()
         .success()
         .stdout(predicate::str::contains("<!-- ron-bench:perf-gate -->"))
-        .stdout(predicate::str::contains("### ron-bench perf gate: passed"));
+        .stdout(predicate::str::contains("## ron-bench perf gate: passed"));
     assert_eq!(read(&out.join("gate-exit-code")).trim(), "0");
     let comment = read(&out.join("pr-comment.md"));
+    // The gate's comment body: a summary line above the NOTES block, the table folded, and
+    // heading levels in order (the title and the NOTES block are both `##`).
+    let summary = comment.find("**PASS**: ").expect("a summary line");
+    let notes = comment.find("## MOG Results").expect("the NOTES block");
+    assert!(summary < notes, "{comment}");
+    assert!(comment.contains("<details><summary>All "), "{comment}");
+    let levels: Vec<usize> = comment
+        .lines()
+        .filter(|l| l.starts_with('#'))
+        .map(|l| l.chars().take_while(|c| *c == '#').count())
+        .collect();
+    assert!(levels.windows(2).all(|w| w[1] <= w[0] + 1), "{levels:?}");
     // The PR gate is the default gate (policy `change`): code-path counts and times.
     assert!(comment.contains("I-delivery"), "{comment}");
     assert!(comment.contains("T-publish-1"), "{comment}");
@@ -427,6 +441,8 @@ fn perf_gate_pr_sh_records_comments_and_finishes_with_the_gate_code() {
         .assert()
         .success()
         .stdout(predicate::str::contains("**failed**"))
+        .stdout(predicate::str::contains("**FAIL**: `"))
+        .stdout(predicate::str::contains("(limit +1%) regressed"))
         .stdout(predicate::str::contains(
             "(https://example.invalid/artifact/1)",
         ));

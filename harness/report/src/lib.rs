@@ -13,7 +13,8 @@
 //! ```
 //!
 //! * [`analysis`] is pure (no fs, clock, printing or panics; seeded bootstrap): summaries,
-//!   ratio of medians with a bootstrap CI, Wilcoxon signed-rank / Mann-Whitney U,
+//!   the change (median of per-round ratios when rounds pair, else ratio of medians) with a
+//!   bootstrap CI, Wilcoxon signed-rank / Mann-Whitney U,
 //!   Benjamini-Hochberg / Holm, noise floor and MDE, verdicts, calibration, Amdahl.
 //! * [`policy`] parses gate policies (TOML; shipped: `gates/mog.toml`, `gates/regression.toml`)
 //!   and pairs measured series into cells.

@@ -15,6 +15,7 @@ pub const REPORT_SCHEMA: &str = "ron-bench/report/v1";
 
 /// Context of a report. Everything here is passed in (the analysis reads no clock).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Meta {
     /// PR label or run label (`<PR label>` in the NOTES title).
     pub label: String,
@@ -38,13 +39,22 @@ pub struct Meta {
 
 /// One (gate, cell) row.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Row {
     /// Gate id.
     pub gate_id: String,
     /// Gate kind.
     pub gate_kind: GateKind,
-    /// Gate threshold in percent.
+    /// Gate threshold in percent (unsigned: a required gain or a tolerated loss).
     pub threshold_pct: f64,
+    /// The rule in a few words, oriented by the metric: `within -5%`, `>= +15%` (see
+    /// `Rule::describe`).
+    #[serde(default)]
+    pub rule: String,
+    /// The limit as a signed change of the metric value: `-5` for a 5% regression tolerance
+    /// on a throughput, `+15` for a 15% acceptance target (see `Rule::limit_pct`).
+    #[serde(default)]
+    pub limit_pct: f64,
     /// Cell id (empty when the gate matched no cell).
     pub cell: String,
     /// Benchmark name: the cell id without the metric (used by Bencher and critcmp).
@@ -59,9 +69,12 @@ pub struct Row {
     pub base: Option<Summary>,
     /// New side summary.
     pub new: Option<Summary>,
-    /// Change of the median in percent (`new / base - 1`).
+    /// Change of the metric in percent, `(ratio - 1) * 100`: with `paired` rounds the ratio is
+    /// the median of the per-round ratios `new_i / base_i` (drift shared by a round cancels);
+    /// otherwise the ratio of the medians `median(new) / median(base)`.
     pub delta_pct: Option<f64>,
-    /// Bootstrap CI of `delta_pct`.
+    /// Percentile-bootstrap CI of `delta_pct` (same statistic, rounds resampled jointly when
+    /// paired).
     pub ci_pct: Option<Interval>,
     /// Rank test used.
     pub test: Option<RankTest>,
@@ -69,18 +82,30 @@ pub struct Row {
     pub p_value: Option<f64>,
     /// Adjusted p-value.
     pub q_value: Option<f64>,
+    /// A deterministic count identical in every paired round: the change is exact, no rank
+    /// test was needed (`q_value` is then `None`).
+    #[serde(default)]
+    pub exact: bool,
     /// Pooled CV in percent.
     pub noise_floor_pct: Option<f64>,
     /// Minimum detectable effect in percent.
     pub mde_pct: Option<f64>,
+    /// Rounds the verdict was decided on (the smaller side); `None` without a comparison.
+    #[serde(default)]
+    pub rounds: Option<usize>,
     /// The verdict.
     pub verdict: Verdict,
-    /// Why.
+    /// Why, in one line with the numbers that decided it (statistics, then `why`).
     pub reason: String,
+    /// Why, in a few words without the statistics (`within tolerance 5%`, `noise too high:
+    /// MDE 7.2% > 5%`): the reason column of tables that show the numbers in other columns.
+    #[serde(default)]
+    pub why: String,
 }
 
 /// Wake metric deltas (candidate minus reference), for A1/A5.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct WakeMetrics {
     /// Delta of `bus_notify_sends_total`.
     pub notify_sends_delta: i64,
@@ -98,6 +123,7 @@ impl WakeMetrics {
 
 /// Counter sanity numbers for the NOTES block.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CounterSanity {
     /// `bus_receiver_lag_total` on the base side.
     pub lag_total_base: Option<u64>,
@@ -113,6 +139,7 @@ pub struct CounterSanity {
 
 /// A measured series reduced to its summary (used by the scaling chart and heatmap).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Point {
     /// Scenario.
     pub scenario: String,
@@ -130,6 +157,7 @@ pub struct Point {
 
 /// What to do with the change, derived once from the verdicts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     /// Every check passed.
@@ -169,6 +197,7 @@ impl Decision {
 
 /// A complete report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Report {
     /// Always [`REPORT_SCHEMA`].
     pub schema: String,
@@ -210,6 +239,8 @@ impl Report {
                     gate_id: check.rule.gate_id.clone(),
                     gate_kind: check.rule.kind,
                     threshold_pct: check.rule.threshold_pct,
+                    rule: v.rule.clone(),
+                    limit_pct: v.limit_pct,
                     cell: v.cell_id.clone(),
                     bench,
                     params: cell.map(|c| c.params.clone()).unwrap_or_default(),
@@ -226,10 +257,13 @@ impl Report {
                     test: cmp.and_then(|c| c.test.as_ref().map(|t| t.test)),
                     p_value: cmp.and_then(|c| c.p_value),
                     q_value: cmp.and_then(|c| c.q_value),
+                    exact: cmp.is_some_and(|c| c.exact),
                     noise_floor_pct: cmp.and_then(|c| c.noise_floor_pct),
                     mde_pct: cmp.and_then(|c| c.mde_pct),
+                    rounds: v.rounds,
                     verdict: v.verdict,
                     reason: v.reason.clone(),
+                    why: v.why.clone(),
                 }
             })
             .collect();

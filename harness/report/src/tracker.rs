@@ -58,6 +58,7 @@ pub struct TrackerSpec {
 
 /// One component with its measured speedup.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ComponentSpeedup {
     /// Name.
     pub name: String,
@@ -71,6 +72,7 @@ pub struct ComponentSpeedup {
 
 /// The tracker's result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AmdahlSummary {
     /// Components.
     pub components: Vec<ComponentSpeedup>,

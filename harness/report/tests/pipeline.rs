@@ -333,3 +333,111 @@ fn charts_refuse_axes_that_overflow_instead_of_hanging() {
     };
     assert_eq!(export_within_a_minute(Box::new(change), r), Some(true));
 }
+
+#[test]
+fn terminal_table_fits_its_width() {
+    let r = build_report();
+    for width in [80usize, 100, 140, 60] {
+        let t = ron_bench_report::export::TerminalTable {
+            width,
+            color: false,
+        }
+        .render(&r);
+        for line in t.lines() {
+            assert!(
+                line.chars().count() <= width,
+                "{width}: {} > {width}: {line}",
+                line.chars().count()
+            );
+        }
+        if width == 100 {
+            insta::assert_snapshot!("terminal_100", t);
+        }
+        if width == 80 {
+            insta::assert_snapshot!("terminal_80", t);
+        }
+    }
+}
+
+#[test]
+fn terminal_colours_only_the_verdicts_that_need_attention() {
+    let r = build_report();
+    let plain = ron_bench_report::export::TerminalTable {
+        width: 100,
+        color: false,
+    }
+    .render(&r);
+    let coloured = ron_bench_report::export::TerminalTable {
+        width: 100,
+        color: true,
+    }
+    .render(&r);
+    assert!(!plain.contains('\u{1b}'));
+    let red_line = coloured
+        .lines()
+        .find(|l| l.contains("REGRESSED"))
+        .expect("a regressed row");
+    assert!(red_line.contains("\u{1b}[31"), "{red_line:?}");
+    // PASS rows carry no escape; stripping the escapes gives the plain table back.
+    assert!(coloured
+        .lines()
+        .filter(|l| l.contains("PASS"))
+        .all(|l| !l.contains('\u{1b}')));
+    let strip = |s: &str| {
+        let mut out = String::new();
+        let mut esc = false;
+        for c in s.chars() {
+            match (esc, c) {
+                (false, '\u{1b}') => esc = true,
+                (true, 'm') => esc = false,
+                (true, _) => {}
+                (false, c) => out.push(c),
+            }
+        }
+        out
+    };
+    assert_eq!(strip(&coloured), plain);
+}
+
+#[test]
+fn pr_comment_summarises_above_the_notes_and_folds_the_table() {
+    let r = build_report();
+    let md = String::from_utf8(export(&MarkdownExporter::pr_comment(), &r)).unwrap();
+    let lines: Vec<&str> = md.lines().collect();
+    // The one-line summary: each failing check with its change, its limit and its verdict.
+    assert_eq!(lines[0], "**FAIL**: `B4-p95 +24.2% (limit +10%) regressed`");
+    // The NOTES block follows, unchanged.
+    let notes = String::from_utf8(export(
+        &MarkdownExporter {
+            full_table: false,
+            ..MarkdownExporter::default()
+        },
+        &r,
+    ))
+    .unwrap();
+    assert!(md.contains(&notes), "the NOTES block is reproduced as is");
+    // Heading levels in order: the NOTES `##` is the only heading; the table is folded.
+    let headings: Vec<&&str> = lines.iter().filter(|l| l.starts_with('#')).collect();
+    assert_eq!(headings.len(), 1, "{headings:?}");
+    assert!(headings[0].starts_with("## MOG Results"));
+    assert!(md.contains("<details><summary>All 12 checks"));
+    assert!(md.trim_end().ends_with("</details>"));
+    assert!(md.contains("| rule "));
+    insta::assert_snapshot!("pr_comment", md);
+}
+
+#[test]
+fn pr_comment_summary_of_a_passing_gate_names_the_undecided_checks() {
+    let mut r = build_report();
+    r.rows.retain(|x| x.verdict != Verdict::Regressed);
+    r.rows[0].verdict = Verdict::Inconclusive;
+    let counts = |v: Verdict| r.rows.iter().filter(|x| x.verdict == v).count();
+    r.outcome.counts.pass = counts(Verdict::Pass);
+    r.outcome.counts.inconclusive = counts(Verdict::Inconclusive);
+    r.outcome.counts.regressed = 0;
+    let md = String::from_utf8(export(&MarkdownExporter::pr_comment(), &r)).unwrap();
+    assert_eq!(
+        md.lines().next().unwrap(),
+        "**PASS**: 11 checks: 10 pass, 1 inconclusive (undecided: A1-subs4-cap64)"
+    );
+}

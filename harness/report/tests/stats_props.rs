@@ -28,6 +28,7 @@ fn regression(t: f64) -> Rule {
         kind: GateKind::Regression,
         threshold_pct: t,
         noise_limit_pct: None,
+        direction: ron_bench_report::analysis::Direction::HigherIsBetter,
     }
 }
 

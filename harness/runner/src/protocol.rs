@@ -20,6 +20,7 @@ pub const PROTOCOL_V1: &str = "ron-bench/runner/v1";
 
 /// One process run: which cell, and how to sample it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Request {
     /// Workload shape.
@@ -129,6 +130,7 @@ impl Request {
 
 /// First line: who is measuring.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Hello {
     /// [`PROTOCOL`].
     pub protocol: String,
@@ -140,6 +142,7 @@ pub struct Hello {
 
 /// One measured sample.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SampleLine {
     /// 0-based sample index inside this process run.
     pub index: u32,
@@ -182,6 +185,7 @@ impl SampleLine {
 
 /// Bus counter deltas over the sampling phase (mirror of `ron_metrics::BusSnapshot`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Counters {
     /// `bus_published_total`
     pub published: u64,
@@ -224,6 +228,7 @@ impl From<ron_metrics::BusSnapshot> for Counters {
 
 /// Last line: process-level resource use.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Done {
     /// Wall time of the sampling phase.
     pub wall_ns: u64,
@@ -237,6 +242,7 @@ pub struct Done {
 
 /// One stdout line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Line {
     /// See [`Hello`].

@@ -8,6 +8,7 @@ use std::str::FromStr;
 /// A workload shape. The workloads themselves live in `ron_comparables::workloads`, shared
 /// with the criterion benches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Scenario {
     /// Publish cost with 0, 1 or N idle subscribers, single thread (`fanout` = idle subscribers).

@@ -68,7 +68,7 @@ impl RevisionGate {
     ) -> anyhow::Result<RevisionGate> {
         // Validate what needs no git first, so bad flags are named even outside a repository.
         let instructions = cfg.measure == Measure::Instructions;
-        let policy = cfg.policy.load().context("--policy")?;
+        let policy = cfg.select.policy(cfg.policy.load().context("--policy")?);
         let choice = match &cfg.mode {
             GateMode::Revision {
                 against: Some(given),
@@ -93,6 +93,11 @@ impl RevisionGate {
             );
         }
         let (base_cfg, defaults) = defaults(cfg, env, ws)?;
+        let policy = if cfg.run.is_none() {
+            cfg.select.measurable(policy, &defaults)?
+        } else {
+            policy
+        };
         Ok(RevisionGate {
             policy,
             why: choice.reason,
@@ -194,9 +199,9 @@ pub(super) fn gate_against(
 ) -> anyhow::Result<CommandOutcome> {
     let started = Instant::now();
     let g = RevisionGate::new(cfg, env, ws)?;
-    println!("{}", g.header());
+    info!("{}", g.header());
     if let Some(note) = &g.counts_off {
-        println!("note: {note}");
+        info!("note: {note}");
     }
     if cfg.dry_run {
         return dry_run(&g);
@@ -367,7 +372,7 @@ fn print_look_plan(look: u32, plan: &Plan) {
         .into_iter()
         .map(|b| plan.matrix.builds[b].label.as_str())
         .collect();
-    println!(
+    info!(
         "look {look}: {} cells x {} builds ({}), {} rounds -> {} process runs",
         plan.cells.len(),
         builds.len(),
@@ -403,7 +408,7 @@ fn measure_counts(g: &RevisionGate, policy: &Policy, ws: &Path) -> anyhow::Resul
     let Some(plan) = g.plan(policy, sampling, Measure::Instructions) else {
         return Ok(None);
     };
-    println!(
+    info!(
         "instruction counts: {} cells x {} builds x {} rounds under callgrind",
         plan.cells.len(),
         plan.builds_needed().len(),
@@ -444,6 +449,7 @@ fn evaluate(
         analysis,
         paired_baseline: true,
         counts: counts.map(|(b, h)| (b, h)),
+        select: cfg.select.clone(),
     };
     let mut a = analyze(policy, &inp);
     describe(&mut a.report.meta, g, run);

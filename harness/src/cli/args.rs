@@ -20,9 +20,45 @@ pub const VERSION: &str = concat!(
 #[derive(Debug, Parser)]
 #[command(name = "ron-bench", version = VERSION, about, long_about = None)]
 pub struct Args {
+    /// Output settings shared by every command.
+    #[command(flatten)]
+    pub ui: UiArgs,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `-q`, `-v`, `--color` (global: accepted before or after the subcommand).
+#[derive(Debug, Default, ClapArgs)]
+pub struct UiArgs {
+    /// Print the summary only: the verdict line, failing checks with their reasons and where
+    /// the files went (no plan, progress, build status or table).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print every process run and every cargo line of runner builds (default: a compact
+    /// progress line per tenth of the runs, or a bar on a terminal).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// Colour REGRESSED/FAILED/IMPROVED: auto (a terminal without NO_COLOR), always, never.
+    #[arg(long, value_enum, global = true, default_value_t = crate::term::ColorChoice::Auto, value_name = "WHEN")]
+    pub color: crate::term::ColorChoice,
+}
+
+impl UiArgs {
+    /// The settings these flags ask for.
+    pub fn ui(&self) -> crate::term::Ui {
+        use crate::term::Verbosity;
+        crate::term::Ui {
+            verbosity: if self.quiet {
+                Verbosity::Quiet
+            } else if self.verbose {
+                Verbosity::Verbose
+            } else {
+                Verbosity::Normal
+            },
+            color: self.color,
+        }
+    }
 }
 
 /// Subcommands.
@@ -59,6 +95,9 @@ pub enum Command {
     /// Trend chart of a metric across saved baselines, gate reports and run files, with
     /// change points (E-divisive means, permutation p-value).
     History(HistoryArgs),
+    /// Print the JSON Schema of a file ron-bench writes (run, baseline, report,
+    /// baseline-list), or write all of them into a directory.
+    Schema(SchemaArgs),
 }
 
 /// `ron-bench completions`.
@@ -87,12 +126,44 @@ pub struct HistoryArgs {
     pub dir: BaselineDirArg,
 }
 
+/// `ron-bench schema`.
+#[derive(Debug, ClapArgs)]
+pub struct SchemaArgs {
+    /// Which schema to print.
+    #[arg(value_parser = ["run", "baseline", "report", "baseline-list"], required_unless_present = "out_dir")]
+    pub kind: Option<String>,
+    /// Write every schema as `<kind>.schema.json` into DIR (the repository keeps them in
+    /// `harness/schemas/`).
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
+
 /// Where baselines live (shared by the comparing commands).
 #[derive(Debug, Default, ClapArgs)]
 pub struct BaselineDirArg {
     /// Baseline directory. [default: <workspace>/baselines]
     #[arg(long = "baseline-dir", env = "RON_BASELINE_DIR", value_name = "DIR")]
     pub baseline_dir: Option<PathBuf>,
+}
+
+/// `--threshold` and `--filter` (critcmp's habits; shared by compare, gate and notes).
+#[derive(Debug, Default, Clone, ClapArgs)]
+pub struct SelectArgs {
+    /// Replace every gate's threshold with PCT percent (a regression gate's tolerance, an
+    /// acceptance gate's required gain); the report's notes say so.
+    #[arg(long, value_name = "PCT", allow_hyphen_values = true)]
+    pub threshold: Option<f64>,
+    /// Keep only the checks whose gate id or cell id
+    /// (`scenario/contender+features/params:metric`) matches REGEX.
+    #[arg(long, value_name = "REGEX")]
+    pub filter: Option<String>,
+}
+
+impl SelectArgs {
+    /// The validated selection.
+    pub fn selection(&self) -> anyhow::Result<crate::gate::Selection> {
+        crate::gate::Selection::new(self.threshold, self.filter.as_deref())
+    }
 }
 
 /// `ron-bench compare`.
@@ -120,9 +191,23 @@ pub struct CompareArgs {
     /// Label for the NOTES title.
     #[arg(long, default_value = "local")]
     pub label: String,
+    /// `--threshold`, `--filter`.
+    #[command(flatten)]
+    pub select: SelectArgs,
     /// Baseline directory.
     #[command(flatten)]
     pub dir: BaselineDirArg,
+}
+
+/// `gate --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum GateFormat {
+    /// The verdict table and summary on stdout.
+    #[default]
+    Text,
+    /// The report (`ron-bench/report/v1`, `harness/schemas/report.schema.json`) on stdout;
+    /// every human line goes to stderr.
+    Json,
 }
 
 /// `ron-bench gate`.
@@ -171,7 +256,8 @@ pub struct GateArgs {
     /// instead of 2.
     #[arg(long)]
     pub allow_empty: bool,
-    /// Report directory. [default: reports/<date>-<sha>/]
+    /// Report directory. [default: reports/<date>-<sha>-<HHMMSS>/, a new one per gate run;
+    /// reports/latest then points at it]
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
     /// Label for the NOTES title. [default: gate]
@@ -200,6 +286,13 @@ pub struct GateArgs {
     /// Bootstrap seed.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// What goes to stdout: `text` (the verdict table and summary) or `json` (the report;
+    /// the human lines go to stderr).
+    #[arg(long, value_enum, default_value_t = GateFormat::Text)]
+    pub format: GateFormat,
+    /// `--threshold`, `--filter`.
+    #[command(flatten)]
+    pub select: SelectArgs,
     /// Baseline directory.
     #[command(flatten)]
     pub dir: BaselineDirArg,
@@ -223,6 +316,13 @@ pub struct NotesArgs {
     /// Policy (default: regression with --baseline, else quick).
     #[arg(long)]
     pub policy: Option<String>,
+    /// The PR comment body instead: a one-line summary, the NOTES block, and the full table
+    /// folded in `<details>` (what `gate` writes as `comment.md`).
+    #[arg(long)]
+    pub pr_comment: bool,
+    /// `--threshold`, `--filter`.
+    #[command(flatten)]
+    pub select: SelectArgs,
     /// Baseline directory.
     #[command(flatten)]
     pub dir: BaselineDirArg,
@@ -449,7 +549,12 @@ pub enum BaselineCommand {
         force: bool,
     },
     /// List baselines.
-    List,
+    List {
+        /// Print the list as JSON on stdout (schema `ron-bench/baseline-list/v1`,
+        /// `harness/schemas/baseline-list.schema.json`).
+        #[arg(long)]
+        json: bool,
+    },
     /// Show one baseline: provenance, machine and per-cell medians.
     Show {
         /// Baseline name.

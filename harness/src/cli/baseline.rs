@@ -2,7 +2,7 @@
 
 use super::args::{BaselineArgs, BaselineCommand};
 use super::{table, CommandOutcome};
-use crate::store::baseline::BaselineDir;
+use crate::store::baseline::{BaselineDir, BaselineList, BaselineSummary, BASELINE_LIST_SCHEMA};
 use crate::store::{load_run, Baseline, Machine};
 use anyhow::{bail, Context};
 use std::path::Path;
@@ -28,7 +28,8 @@ pub(super) fn baseline(args: BaselineArgs, workspace: &Path) -> anyhow::Result<C
             let path = dir.save(&name, run, Some(from.display().to_string()), force)?;
             println!("saved baseline `{name}` to {}", path.display());
         }
-        BaselineCommand::List => list(&dir)?,
+        BaselineCommand::List { json: false } => list(&dir)?,
+        BaselineCommand::List { json: true } => list_json(&dir)?,
         BaselineCommand::Show { name } => show(&dir.load(&name)?),
         BaselineCommand::Rm { name } => {
             let path = dir.remove(&name)?;
@@ -73,6 +74,22 @@ fn list(dir: &BaselineDir) -> anyhow::Result<()> {
             Err(e) => println!("{:<24} (unreadable: {e})", l.name),
         }
     }
+    Ok(())
+}
+
+/// `baseline list --json`: [`BaselineList`] on stdout.
+fn list_json(dir: &BaselineDir) -> anyhow::Result<()> {
+    let all = dir
+        .list()
+        .with_context(|| format!("cannot list baselines in {}", dir.dir.display()))?;
+    let list = BaselineList {
+        schema: BASELINE_LIST_SCHEMA.into(),
+        dir: dir.dir.display().to_string(),
+        baselines: all.iter().map(BaselineSummary::of).collect(),
+    };
+    let mut bytes = serde_json::to_vec_pretty(&list)?;
+    bytes.push(b'\n');
+    crate::term::Stream::Stdout.write_bytes(&bytes);
     Ok(())
 }
 

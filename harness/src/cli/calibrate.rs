@@ -212,12 +212,14 @@ impl Ctx<'_> {
             ..self.template.clone()
         };
         let plan = Plan::from_jobs(matrix, cells, keys, available_cores());
-        eprintln!(
-            "calibrate: {what}: {} jobs x {} rounds (~{:.0} s)",
-            plan.runnable.len(),
-            sampling.rounds,
-            plan.estimated_ms() as f64 / 1e3
-        );
+        if !crate::term::quiet() {
+            eprintln!(
+                "calibrate: {what}: {} jobs x {} rounds (~{:.0} s)",
+                plan.runnable.len(),
+                sampling.rounds,
+                plan.estimated_ms() as f64 / 1e3
+            );
+        }
         measure(&plan, self.ws, self.mock, self.knobs.clone(), Vec::new())
     }
 }
@@ -312,6 +314,7 @@ fn quick_rule() -> anyhow::Result<Rule> {
         kind: GateKind::Regression,
         threshold_pct: ab.threshold_pct,
         noise_limit_pct: ab.noise_limit_pct,
+        direction: ab.metric.direction(),
     })
 }
 

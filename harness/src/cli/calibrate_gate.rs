@@ -43,7 +43,7 @@ use std::time::Instant;
 pub const GATE_CALIBRATION_SCHEMA: &str = "ron-bench/gate-calibration/v1";
 
 /// Result of one slowdown level.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Detection {
     /// `publish` or `deliver`.
     pub path: String,
@@ -60,7 +60,7 @@ pub struct Detection {
 }
 
 /// The stored calibration of the default gate.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GateCalibration {
     /// [`GATE_CALIBRATION_SCHEMA`].
     pub schema: String,
@@ -269,7 +269,7 @@ pub(super) fn calibrate_gate(
 ) -> anyhow::Result<CommandOutcome> {
     let started = Instant::now();
     let s = Setup::new(args, env, ws)?;
-    println!(
+    info!(
         "ron-bench calibrate: the default gate (policy change) with real code-path slowdowns \
          of {:?}% of publish and of delivery, {} rounds",
         s.levels, s.rounds
@@ -370,7 +370,7 @@ fn size_injections(s: &Setup, ws: &Path) -> anyhow::Result<Sizes> {
         ns_per_delivery: 1e9 / deliver,
         ns_per_spin,
     };
-    println!(
+    info!(
         "sizing: {:.1} ns per publish (1 idle subscriber), {:.2} ns per delivery, {:.3} ns per spin",
         sizes.ns_per_publish, sizes.ns_per_delivery, sizes.ns_per_spin
     );
@@ -443,7 +443,7 @@ fn measure_cells(
     matrix.scenarios = cells.iter().map(|(_, c)| c.scenario).collect();
     let cell_list: Vec<Cell> = cells.iter().map(|(_, c)| c.clone()).collect();
     let plan = Plan::from_jobs(matrix, cell_list, jobs, available_cores());
-    println!(
+    info!(
         "measure ({measure_kind:?}): {} cells, {} builds, {} process runs",
         plan.cells.len(),
         plan.matrix.builds.len(),

@@ -6,7 +6,7 @@
 use super::args::{ChartArgs, CompareArgs, NotesArgs};
 use super::output::{self, analysis_config, inputs, load_named, load_run_arg};
 use super::CommandOutcome;
-use crate::gate::{analyze, Analysis, PolicyChoice};
+use crate::gate::{analyze, Analysis, PolicyChoice, Selection};
 use crate::store::{Baseline, RunFile};
 use anyhow::Context;
 use ron_bench_report::export::MarkdownExporter;
@@ -42,20 +42,24 @@ fn analysis(
     title: &str,
     ws: &Path,
     dir: &super::args::BaselineDirArg,
+    select: &Selection,
 ) -> anyhow::Result<Analysis> {
     let default = if l.baseline.is_some() {
         "regression"
     } else {
         "features"
     };
-    let policy = PolicyChoice::parse(policy.unwrap_or(default))
-        .load()
-        .context("--policy")?;
+    let policy = select.policy(
+        PolicyChoice::parse(policy.unwrap_or(default))
+            .load()
+            .context("--policy")?,
+    );
     let inp = inputs(
         l.baseline.as_ref(),
         (&l.label, &l.run),
         title,
         analysis_config(None, false),
+        select,
     );
     let mut a = analyze(&policy, &inp);
     output::quote_calibration(
@@ -70,7 +74,14 @@ pub(super) fn compare(args: &CompareArgs, ws: &Path) -> anyhow::Result<CommandOu
         return super::criterion_compare::compare_imports(args, &base, &new);
     }
     let l = load(Some(&args.baseline), args.run.as_deref(), &args.dir, ws)?;
-    let a = analysis(&l, Some(&args.policy), &args.label, ws, &args.dir)?;
+    let a = analysis(
+        &l,
+        Some(&args.policy),
+        &args.label,
+        ws,
+        &args.dir,
+        &args.select.selection()?,
+    )?;
     let bytes = output::render(args.format.exporter().as_ref(), &a.report)?;
     output::emit(&bytes, args.out.as_deref())?;
     // The notes block prints "Outcome: FAIL (exit code 1)": the process agrees with it.
@@ -79,7 +90,14 @@ pub(super) fn compare(args: &CompareArgs, ws: &Path) -> anyhow::Result<CommandOu
 
 pub(super) fn notes(args: &NotesArgs, ws: &Path) -> anyhow::Result<CommandOutcome> {
     let l = load(args.baseline.as_deref(), args.run.as_deref(), &args.dir, ws)?;
-    let mut a = analysis(&l, args.policy.as_deref(), &args.label, ws, &args.dir)?;
+    let mut a = analysis(
+        &l,
+        args.policy.as_deref(),
+        &args.label,
+        ws,
+        &args.dir,
+        &args.select.selection()?,
+    )?;
     if let Some(path) = &args.amdahl {
         let spec = super::interop::load_tracker(path).context("--amdahl")?;
         a.report.amdahl = Some(
@@ -87,16 +105,25 @@ pub(super) fn notes(args: &NotesArgs, ws: &Path) -> anyhow::Result<CommandOutcom
                 .with_context(|| format!("--amdahl {}", path.display()))?,
         );
     }
-    output::emit(
-        &output::render(&MarkdownExporter::default(), &a.report)?,
-        None,
-    )?;
+    let md = if args.pr_comment {
+        MarkdownExporter::pr_comment()
+    } else {
+        MarkdownExporter::default()
+    };
+    output::emit(&output::render(&md, &a.report)?, None)?;
     Ok(CommandOutcome::Success)
 }
 
 pub(super) fn chart(args: &ChartArgs, ws: &Path) -> anyhow::Result<CommandOutcome> {
     let l = load(args.baseline.as_deref(), args.run.as_deref(), &args.dir, ws)?;
-    let a = analysis(&l, args.policy.as_deref(), "chart", ws, &args.dir)?;
+    let a = analysis(
+        &l,
+        args.policy.as_deref(),
+        "chart",
+        ws,
+        &args.dir,
+        &Selection::default(),
+    )?;
     let dir = args
         .out
         .clone()

@@ -1,7 +1,7 @@
 //! `ron-bench gate`: measure what the policy needs (or read `--run`), evaluate, print the
 //! verdict table, write the report directory, exit 0 pass / 1 fail / 2 error.
 
-use super::args::{GateArgs, RunArgs};
+use super::args::{GateArgs, GateFormat, RunArgs};
 use super::config::RunConfig;
 use super::gate_config::{GateConfig, GateMode};
 use super::output::{self, analysis_config, inputs, load_named, load_run_arg};
@@ -13,6 +13,7 @@ use crate::spec::Sampling;
 use crate::store::fingerprint::available_cores;
 use crate::store::{Baseline, Machine, RunFile};
 use anyhow::{bail, Context};
+use ron_bench_report::export::{cell_words, summary_line, JsonExporter};
 use std::path::Path;
 use std::time::Instant;
 
@@ -22,11 +23,18 @@ pub(super) fn gate(
     ws: &Path,
 ) -> anyhow::Result<CommandOutcome> {
     let cfg = GateConfig::new(args)?;
+    if cfg.format == GateFormat::Json {
+        // The report is the data on stdout; the plan, progress and table go to stderr.
+        crate::term::reserve_stdout_for_data();
+    }
     if let GateMode::Revision { .. } = cfg.mode {
         return super::against::gate_against(&cfg, env, ws);
     }
     let started = Instant::now();
-    let policy = cfg.policy.load().context("--policy")?;
+    let mut policy = cfg.select.policy(cfg.policy.load().context("--policy")?);
+    if cfg.run.is_none() {
+        policy = cfg.select.measurable(policy, &defaults(&cfg, env, ws)?.1)?;
+    }
     let baseline: Option<Baseline> = match &cfg.mode {
         GateMode::Baseline(name) => Some(load_named(&cfg.dir, ws, name)?),
         _ => None,
@@ -53,13 +61,16 @@ pub(super) fn gate(
         (&label, &run),
         cfg.label.as_deref().unwrap_or("gate"),
         analysis_config(cfg.seed, cfg.strict),
+        &cfg.select,
     );
     let mut a = analyze(&policy, &inp);
     output::quote_calibration(&mut a.report, cal.as_ref());
     finish(&cfg, ws, &policy, &a, &run, started, None)
 }
 
-/// Prints the verdict table, writes the report directory and maps the outcome to an exit code.
+/// Prints the verdict table, writes the report directory (and points `reports/latest` at
+/// it), prints the summary and maps the outcome to an exit code. With `--format json` the
+/// report goes to stdout and everything else to stderr.
 pub(super) fn finish(
     cfg: &GateConfig,
     ws: &Path,
@@ -70,7 +81,10 @@ pub(super) fn finish(
     stop: Option<crate::gate::sequential::Stop>,
 ) -> anyhow::Result<CommandOutcome> {
     output::check_something_checked(&a.report, &policy.name, cfg.allow_empty)?;
-    println!("\n{}", output::verdict_table(&a.report));
+    if !crate::term::quiet() {
+        println!("\n{}", output::verdict_table(&a.report));
+    }
+    let default_dir = cfg.out_dir.is_none();
     let dir = cfg
         .out_dir
         .clone()
@@ -83,6 +97,11 @@ pub(super) fn finish(
         }
         r => r?,
     };
+    if default_dir && !written.is_empty() {
+        if let Err(e) = output::point_latest(&ws.join("reports"), &dir) {
+            eprintln!("warning: reports/latest not updated: {e}");
+        }
+    }
     println!("reports: {} ({} files)", dir.display(), written.len());
     let o = &a.report.outcome;
     for n in a
@@ -94,8 +113,22 @@ pub(super) fn finish(
     {
         println!("{n}");
     }
-    for f in &o.failing {
-        println!("  failing: {f}");
+    for row in a
+        .report
+        .rows
+        .iter()
+        .filter(|r| r.verdict.is_failure(o.strict))
+    {
+        println!(
+            "  failing: {}: {}: {}",
+            summary_line(row),
+            cell_words(row),
+            if row.why.is_empty() {
+                &row.reason
+            } else {
+                &row.why
+            }
+        );
     }
     println!(
         "{} (policy {}, exit {}, {:.1} s)",
@@ -104,6 +137,9 @@ pub(super) fn finish(
         o.exit_code,
         started.elapsed().as_secs_f64()
     );
+    if cfg.format == GateFormat::Json {
+        crate::term::Stream::Stdout.write_bytes(&output::render(&JsonExporter, &a.report)?);
+    }
     Ok(if o.passed {
         CommandOutcome::Success
     } else {
@@ -219,7 +255,7 @@ fn plan_jobs(
     let matrix = jobs.matrix(sampling, d);
     super::config::check_measure(&matrix)?;
     let plan = Plan::from_jobs(matrix, jobs.cells, jobs.jobs, available_cores());
-    println!(
+    info!(
         "ron-bench gate: policy {} ({}), {} cells x {} builds -> {} jobs{header}",
         policy.name,
         policy.origin,

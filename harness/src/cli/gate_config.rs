@@ -69,6 +69,10 @@ pub struct GateConfig {
     pub label: Option<String>,
     /// Bootstrap seed.
     pub seed: Option<u64>,
+    /// `--format`.
+    pub format: super::args::GateFormat,
+    /// `--threshold`, `--filter`.
+    pub select: crate::gate::Selection,
     /// Baseline directory.
     pub dir: BaselineDirArg,
 }
@@ -108,6 +112,8 @@ impl GateConfig {
             out_dir: args.out_dir.clone(),
             label: args.label.clone(),
             seed: args.seed,
+            format: args.format,
+            select: args.select.selection()?,
             dir: BaselineDirArg {
                 baseline_dir: args.dir.baseline_dir.clone(),
             },

@@ -129,6 +129,7 @@ fn display_report(name: &str, series: &[Series]) -> Report {
                 kind: GateKind::Regression,
                 threshold_pct: 0.0,
                 noise_limit_pct: None,
+                direction: cells[i].metric.direction,
             },
             cell: Some(i),
         })

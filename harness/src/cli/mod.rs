@@ -56,6 +56,26 @@ impl CommandOutcome {
     }
 }
 
+/// `ron-bench schema`: print one schema, or write them all.
+fn schema(a: &args::SchemaArgs) -> anyhow::Result<CommandOutcome> {
+    let all = crate::schema::all();
+    if let Some(dir) = &a.out_dir {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| anyhow::anyhow!("cannot create {} (--out-dir): {e}", dir.display()))?;
+        for s in &all {
+            let path = dir.join(s.file_name());
+            crate::store::write::write_file(&path, s.text().as_bytes())?;
+            println!("wrote {} ({})", path.display(), s.id);
+        }
+    }
+    if let Some(kind) = &a.kind {
+        if let Some(s) = all.iter().find(|s| s.kind == kind) {
+            crate::term::Stream::Stdout.write_bytes(s.text().as_bytes());
+        }
+    }
+    Ok(CommandOutcome::Success)
+}
+
 /// Exit code of a usage, data or tool error.
 pub const EXIT_ERROR: u8 = 2;
 
@@ -87,6 +107,7 @@ fn check_workspace(
 
 /// Runs the parsed command.
 pub fn dispatch(args: Args) -> anyhow::Result<CommandOutcome> {
+    crate::term::set_ui(args.ui.ui());
     let env = ron_comparables::knobs::process_env;
     let workspace = config::workspace_root(&env);
     check_workspace(&env, &workspace)?;
@@ -108,5 +129,6 @@ pub fn dispatch(args: Args) -> anyhow::Result<CommandOutcome> {
         Command::History(a) => history::history_cmd(&a, &workspace),
         Command::Completions(a) => docs::completions(a.shell),
         Command::Man => docs::man(),
+        Command::Schema(a) => schema(&a),
     }
 }

@@ -8,10 +8,10 @@ use crate::gate::{Analysis, Inputs};
 use crate::store::baseline::BaselineDir;
 use crate::store::{load_run, Baseline, RunFile};
 use anyhow::{bail, Context};
-use ron_bench_report::analysis::{fmt_p, AnalysisConfig};
+use ron_bench_report::analysis::AnalysisConfig;
 use ron_bench_report::export::{
-    human, pct, row_label, BencherExporter, ChangeChart, ChartFormat, CsvExporter, Exporter,
-    JsonExporter, MarkdownExporter, ScalingChart,
+    BencherExporter, ChangeChart, ChartFormat, CsvExporter, Exporter, JsonExporter,
+    MarkdownExporter, ScalingChart, TerminalTable,
 };
 use ron_bench_report::report::Report;
 use std::collections::{BTreeMap, BTreeSet};
@@ -83,6 +83,7 @@ pub fn inputs<'a>(
     run: (&'a str, &'a RunFile),
     label: &str,
     analysis: AnalysisConfig,
+    select: &crate::gate::Selection,
 ) -> Inputs<'a> {
     Inputs {
         baseline: baseline.map(|b| (b.name.as_str(), &b.run)),
@@ -92,6 +93,7 @@ pub fn inputs<'a>(
         analysis,
         paired_baseline: false,
         counts: None,
+        select: select.clone(),
     }
 }
 
@@ -130,7 +132,9 @@ pub fn emit(bytes: &[u8], out: Option<&Path>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `reports/<date>-<sha>/` (sha: the run's git sha, first 10 hex digits, `+dirty` marked).
+/// `reports/<date>-<sha>[-dirty]-<HHMMSS>/` (sha: the run's git sha, first 10 hex digits),
+/// unique per gate run: a directory that exists already (two gates in one second) gets `-2`,
+/// `-3`, ... So a second gate of the same commit never mixes its files with the first's.
 pub fn default_report_dir(ws: &Path, run: &RunFile) -> PathBuf {
     let sha = run.env.git_sha.as_deref().map_or_else(
         || "nogit".to_string(),
@@ -141,7 +145,53 @@ pub fn default_report_dir(ws: &Path, run: &RunFile) -> PathBuf {
     } else {
         ""
     };
-    ws.join("reports").join(format!("{}-{sha}{dirty}", today()))
+    // `YYYY-MM-DDTHH:MM:SSZ` -> `YYYY-MM-DD` and `HHMMSS`, from one reading of the clock.
+    let now = crate::store::now_utc();
+    let date = now.get(..10).unwrap_or("0000-00-00");
+    let time: String = now
+        .get(11..19)
+        .unwrap_or("000000")
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    let reports = ws.join("reports");
+    let stem = format!("{date}-{sha}{dirty}-{time}");
+    let mut dir = reports.join(&stem);
+    let mut n = 2;
+    while dir.exists() {
+        dir = reports.join(format!("{stem}-{n}"));
+        n += 1;
+    }
+    dir
+}
+
+/// The name of the pointer to the newest gate report, in `reports/`.
+pub const LATEST: &str = "latest";
+
+/// Points `reports/latest` at `dir` (called after every file of `dir` was written): a
+/// relative symlink where the platform allows one, else a text file holding the directory's
+/// name. Replaced atomically (a temporary link or file renamed over the old one).
+pub fn point_latest(reports: &Path, dir: &Path) -> std::io::Result<()> {
+    let target = if dir.parent() == Some(reports) {
+        dir.file_name()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| dir.to_path_buf())
+    } else {
+        std::path::absolute(dir)?
+    };
+    let latest = reports.join(LATEST);
+    let tmp = reports.join(format!(".{LATEST}.{}.tmp", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    #[cfg(unix)]
+    let linked = std::os::unix::fs::symlink(&target, &tmp).is_ok();
+    #[cfg(not(unix))]
+    let linked = false;
+    if !linked {
+        std::fs::write(&tmp, format!("{}\n", target.display()))?;
+    }
+    std::fs::rename(&tmp, &latest).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
 }
 
 /// Charts of a report: the change chart, and a scaling chart per scenario with several fanouts.
@@ -209,13 +259,15 @@ pub fn write_charts(dir: &Path, report: &Report) -> anyhow::Result<Vec<PathBuf>>
     Ok(written)
 }
 
-/// Writes NOTES (md), JSON, CSV, Bencher BMF, the run file and the charts into `dir`.
+/// Writes NOTES (md), the PR comment body (`comment.md`), JSON, CSV, Bencher BMF, the run
+/// file and the charts into `dir`.
 /// Everything is rendered before the directory is created, so a rendering error leaves no
 /// half-filled directory; a chart that fails to render is a warning, not an error.
 pub fn write_report_dir(dir: &Path, a: &Analysis, run: &RunFile) -> anyhow::Result<Vec<PathBuf>> {
     let r = &a.report;
-    let exporters: [(&str, &dyn Exporter); 4] = [
+    let exporters: [(&str, &dyn Exporter); 5] = [
         ("notes.md", &MarkdownExporter::default()),
+        ("comment.md", &MarkdownExporter::pr_comment()),
         ("report.json", &JsonExporter),
         ("report.csv", &CsvExporter),
         ("bencher.json", &BencherExporter),
@@ -262,122 +314,13 @@ pub fn check_something_checked(report: &Report, policy: &str, allow: bool) -> an
     Ok(())
 }
 
-/// The verdict table: one line per check with medians, change, CI, q, noise floor, MDE.
+/// The verdict table for the stream messages go to: fitted to its width (`COLUMNS`, the
+/// terminal, else 100) and coloured per `--color` (see [`TerminalTable`]).
 pub fn verdict_table(r: &Report) -> String {
-    let mut rows: Vec<[String; 9]> = vec![[
-        "gate".into(),
-        "cell".into(),
-        "base".into(),
-        "new".into(),
-        "change".into(),
-        "95% CI".into(),
-        "q".into(),
-        "noise CV / MDE".into(),
-        "verdict".into(),
-    ]];
-    for row in &r.rows {
-        let unit = row.metric.as_ref().map_or("", |m| m.unit.as_str());
-        let metric = row.metric.as_ref().map_or("", |m| m.name.as_str());
-        let side = |s: &Option<ron_bench_report::analysis::Summary>| {
-            s.as_ref().map_or_else(
-                || "-".into(),
-                |s| format!("{} (n={})", human(s.median, unit), s.n),
-            )
-        };
-        let cell = if row.cell.is_empty() {
-            "(no matching cell)".to_string()
-        } else {
-            let mut l = format!("{} {metric}", row_label(&row.params));
-            if let Some(reference) = row.params.get("reference").filter(|x| *x != "baseline") {
-                l.push_str(&format!(" vs {reference}"));
-            }
-            l
-        };
-        let opt = |v: Option<f64>| v.map_or_else(|| "n/a".into(), |v| format!("{v:.1}%"));
-        rows.push([
-            row.gate_id.clone(),
-            cell,
-            side(&row.base),
-            side(&row.new),
-            pct(row.delta_pct),
-            row.ci_pct
-                .map_or_else(|| "n/a".into(), |c| format!("{:+.1}..{:+.1}%", c.lo, c.hi)),
-            row.q_value.map_or_else(|| "n/a".into(), fmt_p),
-            format!("{} / {}", opt(row.noise_floor_pct), opt(row.mde_pct)),
-            format!(
-                "{}{}",
-                row.verdict.as_str().to_uppercase(),
-                if r.meta.cross_machine {
-                    " (cross-machine)"
-                } else {
-                    ""
-                }
-            ),
-        ]);
+    let stream = crate::term::message_stream();
+    TerminalTable {
+        width: crate::term::width(stream),
+        color: crate::term::color_on(stream),
     }
-    let widths: Vec<usize> = (0..9)
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut s = String::new();
-    for row in &rows {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        s.push_str(line.join("  ").trim_end());
-        s.push('\n');
-    }
-    let a = &r.meta.analysis;
-    s.push_str(&format!(
-        "correction: {} across the compared cells at alpha {}; {} rank test on {} rounds; \
-         {:.0}% bootstrap CI ({} resamples, seed {}); MDE at power {}\n",
-        a.correction.label(),
-        a.gate.alpha,
-        if r.rows.iter().any(|x| x.paired) {
-            "Wilcoxon signed-rank (paired, same-run interleaved)"
-        } else {
-            "Mann-Whitney U (unpaired)"
-        },
-        r.rows
-            .iter()
-            .filter_map(|x| x.new.as_ref().map(|s| s.n))
-            .max()
-            .unwrap_or(0),
-        a.compare.confidence * 100.0,
-        a.compare.resamples,
-        a.seed,
-        a.compare.power,
-    ));
-    let c = &r.outcome.counts;
-    s.push_str(&format!(
-        "verdicts: {} pass, {} improved, {} regressed, {} failed, {} inconclusive, {} missing{}\n",
-        c.pass,
-        c.improved,
-        c.regressed,
-        c.failed,
-        c.inconclusive,
-        c.missing,
-        if r.outcome.strict {
-            " (strict: inconclusive/missing fail)"
-        } else {
-            ""
-        }
-    ));
-    for row in r.rows.iter().filter(|x| {
-        matches!(
-            x.verdict,
-            ron_bench_report::analysis::Verdict::Inconclusive
-                | ron_bench_report::analysis::Verdict::Missing
-        )
-    }) {
-        s.push_str(&format!(
-            "  {} {} {}: {}\n",
-            row.verdict.as_str(),
-            row.gate_id,
-            row_label(&row.params),
-            row.reason
-        ));
-    }
-    s
+    .render(r)
 }

@@ -38,7 +38,7 @@ pub(super) fn run(
     if let Some(shard) = cfg.shard {
         let total = plan.runnable.len();
         plan = plan.shard(shard);
-        println!(
+        info!(
             "shard {shard}: {} of {total} (cell, build) jobs (merge the {} shard files with `ron-bench merge`)",
             plan.runnable.len(),
             shard.count
@@ -54,7 +54,9 @@ pub(super) fn run(
     run.created_utc = created_utc;
     run.wall_ms = started.elapsed().as_millis() as u64;
     run.shard = cfg.shard;
-    print!("\n{}", table::cells(&run.cells));
+    if !crate::term::quiet() {
+        print!("\n{}", table::cells(&run.cells));
+    }
     let out_path = write_run(&run, out_path.as_deref(), &cfg.out)?;
     println!(
         "wrote {} ({} cells, {} skipped) in {:.1} s",
@@ -111,7 +113,7 @@ pub(super) fn measure(
 pub(super) fn print_plan(plan: &Plan, cfg: &RunConfig) -> Vec<String> {
     let m = &plan.matrix;
     let names = |v: Vec<String>| v.join(",");
-    println!(
+    info!(
         "ron-bench run: scenarios {} | contenders {} | builds {} | {} rounds x {} samples x {} ms (warm-up {} ms){}",
         names(m.scenarios.iter().map(|s| s.to_string()).collect()),
         names(m.contenders.iter().map(|c| c.to_string()).collect()),
@@ -123,10 +125,10 @@ pub(super) fn print_plan(plan: &Plan, cfg: &RunConfig) -> Vec<String> {
         if m.quick { " [quick]" } else { "" }
     );
     for k in &cfg.knobs {
-        println!("  {} = {:?} ({})", k.var, k.values, k.source);
+        info!("  {} = {:?} ({})", k.var, k.values, k.source);
     }
     for point in m.knob_points() {
-        println!("{}", bench_cfg_line(&point));
+        info!("{}", bench_cfg_line(&point));
     }
     let mut warnings = Vec::new();
     let threaded = m.scenarios.iter().any(|s| s.uses_threads());
@@ -140,7 +142,7 @@ pub(super) fn print_plan(plan: &Plan, cfg: &RunConfig) -> Vec<String> {
         }
     }
     for w in &warnings {
-        println!("warning: {w}");
+        info!("warning: {w}");
     }
     print_skips(&plan.skipped);
     let needed: Vec<String> = plan
@@ -163,7 +165,7 @@ pub(super) fn print_plan(plan: &Plan, cfg: &RunConfig) -> Vec<String> {
             uncached.len()
         )
     };
-    println!(
+    info!(
         "estimated time: ~{:.0} s for {} process runs ({} cells x {} rounds x ~{:.2} s) + {builds_note}",
         plan.estimated_ms() as f64 / 1e3,
         plan.order.len(),
@@ -188,7 +190,7 @@ fn print_skips(skipped: &[crate::store::SkippedCell]) {
         }
     }
     for (scenario, build, reason, n) in groups {
-        println!("skip: {scenario} [{build}] ({n} cells): {reason}");
+        info!("skip: {scenario} [{build}] ({n} cells): {reason}");
     }
 }
 
@@ -327,7 +329,11 @@ fn executor(
     for (i, b) in builds.iter().enumerate() {
         let mut sha = None;
         if needed.contains(&i) {
-            let built = build_runner(workspace, b, &mut |l| eprintln!("{l}"));
+            let built = build_runner(workspace, b, &mut |l| {
+                if !crate::term::quiet() {
+                    eprintln!("{l}");
+                }
+            });
             if stop.load(Ordering::SeqCst) {
                 bail!(interrupted(
                     "interrupted by Ctrl-C while building the runner"

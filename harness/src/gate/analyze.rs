@@ -28,6 +28,8 @@ pub struct Inputs<'a> {
     /// Instruction counts of the same A/B, measured in their own run (base side, head side):
     /// only their deterministic `instructions_per_msg` series join the analysis.
     pub counts: Option<(&'a RunFile, &'a RunFile)>,
+    /// `--threshold` (already applied to the policy) and `--filter` (applied to the plan).
+    pub select: crate::gate::Selection,
 }
 
 /// The result of [`analyze`].
@@ -71,7 +73,8 @@ pub fn analyze(policy: &Policy, inp: &Inputs<'_>) -> Analysis {
         .is_some_and(|(_, b)| cross_machine(&b.env.machine, &run.env.machine));
     let mut analysis = inp.analysis;
     analysis.gate.cross_machine = cross;
-    let plan = policy.plan(&base, &new);
+    let mut plan = policy.plan(&base, &new);
+    let dropped = inp.select.retain(&mut plan);
     let eval = evaluate(&plan.cells, &plan.checks, &analysis);
     let mut features_on: BTreeSet<String> = BTreeSet::new();
     for b in &run.builds {
@@ -97,7 +100,11 @@ pub fn analyze(policy: &Policy, inp: &Inputs<'_>) -> Analysis {
         cross_machine: cross,
         policy: format!("{} ({})", policy.name, policy.origin),
         analysis,
-        notes: notes(inp, cross),
+        notes: [
+            inp.select.notes(plan.checks.len(), dropped),
+            notes(inp, cross),
+        ]
+        .concat(),
     };
     let mut report = Report::build(meta, &plan.cells, &plan.checks, &eval).with_points(&new);
     let (base_side, new_side) = counter_sides(inp);

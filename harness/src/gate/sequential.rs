@@ -163,10 +163,9 @@ pub fn append_look(acc: &mut RunFile, look: RunFile) {
 pub fn annotate(report: &mut Report, stop: Stop, looks: u32) {
     for r in &mut report.rows {
         if r.verdict == Verdict::Inconclusive {
-            r.reason.push_str(&format!(
-                " [undecided after {looks} looks: {}]",
-                stop.as_str()
-            ));
+            let note = format!(" [undecided after {looks} looks: {}]", stop.as_str());
+            r.reason.push_str(&note);
+            r.why.push_str(&note);
         }
     }
 }
@@ -231,6 +230,7 @@ mod tests {
                     kind: GateKind::Regression,
                     threshold_pct: 3.0,
                     noise_limit_pct: None,
+                    direction: MetricKind::PublishesPerSec.direction(),
                 },
                 metric: MetricKind::PublishesPerSec.metric(),
                 base: (0..60).map(|_| run(0.0, rng)).collect(),

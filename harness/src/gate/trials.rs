@@ -156,7 +156,16 @@ fn cell(c: &CheckData, rounds: &[usize]) -> Cell {
 }
 
 /// Rates over many trials.
-#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct TrialRates {
     /// Trials.
     pub trials: usize,
@@ -196,6 +205,7 @@ mod tests {
                 kind: GateKind::Regression,
                 threshold_pct: if metric.deterministic() { 1.0 } else { 5.0 },
                 noise_limit_pct: None,
+                direction: metric.direction(),
             },
             metric: metric.metric(),
             base,

@@ -3,6 +3,7 @@
 //! combos do not overwrite each other. cargo's freshness check makes an unchanged build cheap;
 //! switching feature sets reuses cargo's per-feature-set artifacts.
 
+use super::progress::BuildStatus;
 use crate::spec::Build;
 use crate::store::fingerprint::sha256_hex;
 use std::path::{Path, PathBuf};
@@ -111,6 +112,49 @@ pub fn build_runner(
     Ok(built)
 }
 
+/// Lines of cargo's stderr kept for the error message of a failed build.
+const CARGO_TAIL_LINES: usize = 30;
+
+/// Runs cargo, feeding its stderr to a [`BuildStatus`] as it comes (a reader thread; the
+/// status ticks while cargo is silent); returns the exit status and the last lines.
+fn run_cargo(
+    cmd: &mut Command,
+    label: &str,
+) -> std::io::Result<(std::process::ExitStatus, std::collections::VecDeque<String>)> {
+    use std::io::BufRead;
+    use std::sync::mpsc;
+    let mut child = cmd.spawn()?;
+    let stderr = child.stderr.take();
+    let (tx, rx) = mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        if let Some(e) = stderr {
+            for line in std::io::BufReader::new(e).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    let mut status = BuildStatus::start(label);
+    let mut tail = std::collections::VecDeque::with_capacity(CARGO_TAIL_LINES);
+    loop {
+        match rx.recv_timeout(std::time::Duration::from_millis(250)) {
+            Ok(line) => {
+                status.line(&line);
+                if tail.len() == CARGO_TAIL_LINES {
+                    tail.pop_front();
+                }
+                tail.push_back(line);
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => status.tick(),
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    status.finish();
+    let _ = reader.join();
+    Ok((child.wait()?, tail))
+}
+
 /// `cargo build` of the runner of the workspace at `source` into `target`; the binary is
 /// cached under `ws`'s `target/ron-bench/bins/<label>/`.
 fn cargo_build(
@@ -129,8 +173,12 @@ fn cargo_build(
         .args(["-p", "ron-bench-runner", "--bin", "ron-bench-runner"])
         .arg("--target-dir")
         .arg(target)
+        // Plain lines on a pipe: the status display reads cargo's steps from them.
+        .env("CARGO_TERM_COLOR", "never")
+        .env("CARGO_TERM_PROGRESS_WHEN", "never")
         .stdin(Stdio::null())
-        .stdout(Stdio::null());
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
     if !build.features.is_empty() {
         cmd.arg("--features").arg(build.features.join(","));
     }
@@ -147,17 +195,15 @@ fn cargo_build(
     }
     log(&format!("building runner [{}] ...", build.label));
     let start = Instant::now();
-    let out = cmd.output().map_err(|source| BuildError::Spawn {
+    let (status, tail) = run_cargo(&mut cmd, &build.label).map_err(|source| BuildError::Spawn {
         cargo: cargo.clone(),
         source,
     })?;
-    if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let lines: Vec<&str> = stderr.lines().collect();
+    if !status.success() {
         return Err(BuildError::Cargo {
             label: build.label.clone(),
-            status: out.status.to_string(),
-            stderr: lines[lines.len().saturating_sub(30)..].join("\n"),
+            status: status.to_string(),
+            stderr: tail.into_iter().collect::<Vec<_>>().join("\n"),
         });
     }
     let exe = format!("ron-bench-runner{}", std::env::consts::EXE_SUFFIX);

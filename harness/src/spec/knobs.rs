@@ -6,7 +6,7 @@ use ron_comparables::knobs::{Knob, KnobError};
 use serde::{Deserialize, Serialize};
 
 /// Where a knob's values came from, recorded in the run file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct KnobSetting {
     /// The knob's canonical variable (`RON_BENCH_BURST`, ...).
     pub var: String,

@@ -34,7 +34,7 @@ fn is_zero(v: &u64) -> bool {
 
 /// One measurable cell: scenario x contender x parameters (builds are a separate axis).
 /// Build cells with [`Cell::new`], the one constructor, so id and params always agree.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Cell {
     /// `scenario/contender` then the shown parameters ([`CellParams::id_suffix`]).
     pub id: String,
@@ -72,7 +72,7 @@ impl Cell {
 }
 
 /// One runner build: a feature combo, of the working tree or of a git revision.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Build {
     /// `none`, or the sorted features joined by `+` (also the cache directory name); a
     /// revision build is `base@<short sha>` followed by `+feature...` when it has features.
@@ -90,7 +90,7 @@ pub struct Build {
 }
 
 /// Which hot path a calibration build slows down, and by how many spin iterations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Injection {
     /// The path.
     pub path: InjectPath,
@@ -117,7 +117,7 @@ impl Injection {
 }
 
 /// A hot path calibration can slow down.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum InjectPath {
     /// Every publish.
@@ -205,7 +205,7 @@ impl Build {
 }
 
 /// Sampling settings shared by every process run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Sampling {
     /// Process runs per (cell, build).
     pub rounds: u32,
@@ -270,7 +270,17 @@ impl Sampling {
 
 /// What a process run measures.
 #[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Measure {
@@ -294,7 +304,7 @@ impl Measure {
 }
 
 /// The exact matrix of a run (written into the run file).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Matrix {
     /// Scenarios, in expansion order.
     pub scenarios: Vec<Scenario>,

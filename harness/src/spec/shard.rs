@@ -14,7 +14,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// Shard `index` (1-based) of `count`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Shard {
     /// 1..=count.
     pub index: u32,

@@ -62,6 +62,84 @@ pub enum BaselineError {
     },
 }
 
+/// Schema id of `baseline list --json`.
+pub const BASELINE_LIST_SCHEMA: &str = "ron-bench/baseline-list/v1";
+
+/// `baseline list --json`: every baseline of a directory, one summary each.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct BaselineList {
+    /// [`BASELINE_LIST_SCHEMA`].
+    pub schema: String,
+    /// The baseline directory.
+    pub dir: String,
+    /// One entry per `*.json` file, by name.
+    pub baselines: Vec<BaselineSummary>,
+}
+
+/// One baseline in [`BaselineList`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct BaselineSummary {
+    /// The name (file stem).
+    pub name: String,
+    /// The file.
+    pub path: String,
+    /// Why the file cannot be read (then every other field but `name` and `path` is empty).
+    pub error: Option<String>,
+    /// When it was saved, RFC 3339 UTC.
+    pub saved_utc: Option<String>,
+    /// Git sha of the measured tree.
+    pub git_sha: Option<String>,
+    /// The tree had uncommitted changes.
+    pub git_dirty: Option<bool>,
+    /// Measured cells.
+    pub cells: usize,
+    /// Benchmarks imported from criterion (0 for a measured baseline).
+    pub imported_benchmarks: usize,
+    /// `process` or `mock`.
+    pub executor: Option<String>,
+    /// CPU model of the machine.
+    pub cpu_model: Option<String>,
+    /// Logical cores of the machine.
+    pub logical_cores: Option<usize>,
+    /// A `calibrate --baseline` result is stored in it.
+    pub calibrated: bool,
+}
+
+impl BaselineSummary {
+    /// The summary of one listed file.
+    pub fn of(l: &Listed) -> BaselineSummary {
+        let mut s = BaselineSummary {
+            name: l.name.clone(),
+            path: l.path.display().to_string(),
+            error: None,
+            saved_utc: None,
+            git_sha: None,
+            git_dirty: None,
+            cells: 0,
+            imported_benchmarks: 0,
+            executor: None,
+            cpu_model: None,
+            logical_cores: None,
+            calibrated: false,
+        };
+        match &l.baseline {
+            Ok(b) => {
+                s.saved_utc = Some(b.saved_utc.clone());
+                s.git_sha = b.run.env.git_sha.clone();
+                s.git_dirty = b.run.env.git_dirty;
+                s.cells = b.run.cells.len();
+                s.imported_benchmarks = b.imported.as_ref().map_or(0, |i| i.benchmarks.len());
+                s.executor = Some(b.run.executor.clone());
+                s.cpu_model = b.run.env.machine.cpu_model.clone();
+                s.logical_cores = Some(b.run.env.machine.logical_cores);
+                s.calibrated = b.calibration.is_some();
+            }
+            Err(e) => s.error = Some(e.to_string()),
+        }
+        s
+    }
+}
+
 /// One entry of [`BaselineDir::list`].
 #[derive(Debug)]
 pub struct Listed {

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 
 /// Source, toolchain and machine of a run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Environment {
     /// `git rev-parse HEAD` of the workspace.
     pub git_sha: Option<String>,
@@ -24,7 +24,7 @@ pub struct Environment {
 }
 
 /// Machine fingerprint (sysinfo + `/sys`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Machine {
     /// CPU brand string.
     pub cpu_model: Option<String>,

@@ -53,7 +53,7 @@ pub const RUN_SCHEMA: &str = "ron-bench/run/v1";
 pub const BASELINE_SCHEMA: &str = "ron-bench/baseline/v1";
 
 /// One `ron-bench run`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunFile {
     /// [`RUN_SCHEMA`].
     pub schema: String,
@@ -88,7 +88,7 @@ pub struct RunFile {
 }
 
 /// A runner build as used by the run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BuildRecord {
     /// The build.
     #[serde(flatten)]
@@ -98,7 +98,7 @@ pub struct BuildRecord {
 }
 
 /// All process runs of one (cell, build).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CellRecord {
     /// Cell id (without the build; see `build`).
     pub id: String,
@@ -119,7 +119,7 @@ pub struct CellRecord {
 }
 
 /// One process run (one round of one cell in one build).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RoundRecord {
     /// Round index (0-based).
     pub round: u32,
@@ -145,7 +145,7 @@ pub struct RoundRecord {
 }
 
 /// The run-level values of one process run.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunValues {
     /// Median over samples of published / elapsed.
     pub publishes_per_sec: f64,
@@ -170,7 +170,7 @@ pub struct RunValues {
 }
 
 /// Summaries over the rounds of one cell.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CellSummary {
     /// Of `publishes_per_sec`.
     pub publishes_per_sec: SummaryRecord,
@@ -190,7 +190,7 @@ pub struct CellSummary {
 }
 
 /// Summaries of latency percentiles over rounds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LatencySummary {
     /// p50.
     pub p50: SummaryRecord,
@@ -205,7 +205,7 @@ pub struct LatencySummary {
 }
 
 /// A cell not measured.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SkippedCell {
     /// Cell id.
     pub id: String,
@@ -216,7 +216,7 @@ pub struct SkippedCell {
 }
 
 /// A saved, named run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Baseline {
     /// [`BASELINE_SCHEMA`].
     pub schema: String,

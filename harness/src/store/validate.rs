@@ -80,7 +80,7 @@ pub fn run(path: &Path, r: &RunFile) -> Result<(), InvalidRun> {
     cells(path, &r.cells)
 }
 
-/// The git sha names the report directory (`reports/<date>-<sha>`): hex digits only, so a
+/// The git sha names the report directory (`reports/<date>-<sha>-<HHMMSS>`): hex digits only, so a
 /// crafted file cannot point it elsewhere (`../..`).
 fn env(path: &Path, r: &RunFile) -> Result<(), InvalidRun> {
     match &r.env.git_sha {

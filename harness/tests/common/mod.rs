@@ -6,7 +6,7 @@ use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 
 /// Every variable the harness reads that could leak in from the developer's shell.
-pub const CLEARED: [&str; 16] = [
+pub const CLEARED: [&str; 20] = [
     "RON_BENCH_BURST",
     "RON_BURST",
     "BURST",
@@ -23,6 +23,11 @@ pub const CLEARED: [&str; 16] = [
     "RON_BENCH_MOCK_SLOW",
     "CRITERION_HOME",
     "CARGO_TARGET_DIR",
+    // Output settings: width and colour come from the flags the tests pass.
+    "COLUMNS",
+    "NO_COLOR",
+    "CLICOLOR_FORCE",
+    "CLICOLOR",
 ];
 
 /// `ron-bench` rooted at `ws` with the mock executor and a clean environment.

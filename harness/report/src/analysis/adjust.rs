@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// How raw p-values are adjusted across the family of cells in one report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Correction {
     /// Benjamini-Hochberg step-up: controls the false discovery rate (default).

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// Invalid Amdahl input.
 #[derive(Debug, Clone, Copy, PartialEq, thiserror::Error, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub enum AmdahlError {
     /// `p` must be a fraction in `[0, 1]` (pass 0.4 for 40%).
     #[error("covered fraction p = {0} must be within [0, 1] (use 0.4 for 40%)")]

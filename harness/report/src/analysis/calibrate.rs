@@ -13,6 +13,7 @@ use super::model::{Cell, Direction};
 
 /// False alarms seen over repeated A/A suites.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct FalseAlarmRate {
     /// Number of suites.
     pub suites: usize,
@@ -69,6 +70,7 @@ fn ratio(a: usize, b: usize) -> f64 {
 
 /// Detection at one injected slowdown size.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct DetectionPoint {
     /// Injected slowdown in percent.
     pub injected_pct: f64,

@@ -12,6 +12,7 @@ use super::summary::{median_in_place, summarize, Summary};
 
 /// Knobs of [`compare`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CompareConfig {
     /// Bootstrap resamples (default 10 000).
     pub resamples: usize,
@@ -36,6 +37,7 @@ impl Default for CompareConfig {
 
 /// Which formula produced the minimum detectable effect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MdeFormula {
     /// `(z_{1-a/2} + z_{1-b}) * CV_pooled * sqrt(1/n_base + 1/n_new)` (two independent samples;
@@ -50,6 +52,7 @@ pub enum MdeFormula {
 
 /// A closed interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Interval {
     /// Lower bound.
     pub lo: f64,
@@ -60,6 +63,7 @@ pub struct Interval {
 /// The comparison of one cell. Percentages are changes of the metric value `new` vs `base`
 /// (`+5` means the new median is 5% larger), independent of the metric's direction.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Comparison {
     /// The cell id.
     pub cell_id: String,
@@ -122,6 +126,7 @@ fn exact(cell: &Cell, paired: bool) -> bool {
 
 /// Why a cell could not be compared.
 #[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CompareError {
     /// One side has no values.
@@ -150,6 +155,21 @@ pub enum CompareError {
         /// The base median.
         median: f64,
     },
+}
+
+impl CompareError {
+    /// The error in a few words, without the cell id (for tables that show the cell).
+    pub fn short(&self) -> String {
+        match self {
+            CompareError::EmptySide { side, .. } => format!("no {side} data"),
+            CompareError::NonFinite { side, index, .. } => {
+                format!("{side} value #{index} is not a finite number")
+            }
+            CompareError::NonPositiveBase { median, .. } => {
+                format!("base median is {median}: no ratio")
+            }
+        }
+    }
 }
 
 fn check_side(cell: &Cell, side: &str, values: &[f64]) -> Result<Summary, CompareError> {

@@ -32,6 +32,7 @@ use super::model::Direction;
 
 /// What a gate asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum GateKind {
     /// "Must be at least `threshold_pct` better" (MOG acceptance gates).
@@ -42,6 +43,7 @@ pub enum GateKind {
 
 /// A gate rule applied to one cell (produced by a policy, or built by hand).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Rule {
     /// Gate id, e.g. `A1-subs4`.
     pub gate_id: String,
@@ -53,10 +55,70 @@ pub struct Rule {
     pub threshold_pct: f64,
     /// Noise limit in percent (see the module docs); `None` means `threshold_pct`.
     pub noise_limit_pct: Option<f64>,
+    /// Which way is good for the gate's metric (orients [`Rule::limit_pct`] and
+    /// [`Rule::describe`] when the gate matched no cell).
+    #[serde(default = "higher_is_better")]
+    pub direction: Direction,
+}
+
+fn higher_is_better() -> Direction {
+    Direction::HigherIsBetter
+}
+
+impl Rule {
+    /// The limit as a signed change of the metric **value** (`new / base - 1`, percent),
+    /// oriented by the metric's direction: a 5% regression tolerance is `-5` for a
+    /// higher-is-better metric and `+5` for a lower-is-better one; a 15% acceptance target is
+    /// `+15` and `-15`.
+    pub fn limit_pct(&self, direction: Direction) -> f64 {
+        let t = self.threshold_pct;
+        let worse = match direction {
+            Direction::HigherIsBetter => -t,
+            Direction::LowerIsBetter => t,
+        };
+        let limit = match self.kind {
+            GateKind::Regression => worse,
+            GateKind::Acceptance => -worse,
+        };
+        // Never print `-0%`.
+        if limit == 0.0 {
+            0.0
+        } else {
+            limit
+        }
+    }
+
+    /// The rule in a few words, on the metric's own change: `within -5%` (a regression gate
+    /// on a throughput), `within +10%` (on a latency), `>= +15%` / `<= -10%` (acceptance),
+    /// `not worse` (a 0% regression gate), `gain > 0` (a 0% acceptance gate).
+    pub fn describe(&self, direction: Direction) -> String {
+        let limit = self.limit_pct(direction);
+        match (self.kind, direction) {
+            (GateKind::Regression, _) if limit == 0.0 => "not worse".into(),
+            (GateKind::Acceptance, _) if limit == 0.0 => "gain > 0".into(),
+            (GateKind::Regression, _) => format!("within {}", fmt_signed_pct(limit)),
+            (GateKind::Acceptance, Direction::HigherIsBetter) => {
+                format!(">= {}", fmt_signed_pct(limit))
+            }
+            (GateKind::Acceptance, Direction::LowerIsBetter) => {
+                format!("<= {}", fmt_signed_pct(limit))
+            }
+        }
+    }
+}
+
+/// `+15%`, `-5%`, `+2.5%`, `0%`: a signed percentage with at most the digits it needs.
+pub fn fmt_signed_pct(v: f64) -> String {
+    if v == 0.0 {
+        return "0%".into();
+    }
+    let s = format!("{v:+.1}");
+    format!("{}%", s.strip_suffix(".0").unwrap_or(&s))
 }
 
 /// Knobs of [`gate`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct GateConfig {
     /// Significance level applied to q-values (default 0.05).
     pub alpha: f64,
@@ -81,6 +143,7 @@ impl Default for GateConfig {
 
 /// The decision for one (gate, cell) pair.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Regression gate beyond tolerance with significance.
@@ -122,6 +185,7 @@ impl Verdict {
 
 /// A verdict with its explanation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct GateVerdict {
     /// Gate id.
     pub gate_id: String,
@@ -129,8 +193,19 @@ pub struct GateVerdict {
     pub cell_id: String,
     /// The verdict.
     pub verdict: Verdict,
-    /// Why, in one line with the numbers that decided it.
+    /// Why, in one line with the numbers that decided it: the statistics (change, CI, q,
+    /// rounds), a colon, then [`GateVerdict::why`].
     pub reason: String,
+    /// Why, in a few words and without the statistics (`within tolerance 5%`, `noise too
+    /// high: MDE 7.2% > 5%`, `no measured cell matches this gate`): for tables whose other
+    /// columns already show the numbers.
+    pub why: String,
+    /// The rule in a few words ([`Rule::describe`]): `within -5%`, `>= +15%`.
+    pub rule: String,
+    /// The limit as a signed change of the metric value ([`Rule::limit_pct`]).
+    pub limit_pct: f64,
+    /// Rounds the verdict was decided on (the smaller side); `None` without a comparison.
+    pub rounds: Option<usize>,
     /// The base side came from another machine.
     pub cross_machine: bool,
 }
@@ -143,38 +218,61 @@ pub fn gate(
     rule: &Rule,
     cfg: &GateConfig,
 ) -> GateVerdict {
-    let (verdict, mut reason, cell_id) = match cmp {
+    // `head`: what goes before the short reason in the full one (the statistics, or the
+    // comparison error naming its cell).
+    let (verdict, head, mut why, cell_id, rounds) = match cmp {
         Err(e) => {
             let v = match e {
                 CompareError::EmptySide { .. } => Verdict::Missing,
                 _ => Verdict::Inconclusive,
             };
-            (v, e.to_string(), error_cell(e))
+            (v, Some(e.to_string()), e.short(), error_cell(e), None)
         }
         Ok(c) => {
-            let (v, r) = decide(c, direction, rule, cfg);
-            (v, r, c.cell_id.clone())
+            let (v, stats, why) = decide(c, direction, rule, cfg);
+            (
+                v,
+                stats,
+                why,
+                c.cell_id.clone(),
+                Some(c.base.n.min(c.new.n)),
+            )
         }
     };
     if cfg.cross_machine {
-        reason.push_str("; baseline from another machine");
+        why.push_str("; baseline from another machine");
     }
+    let reason = match (&head, cmp) {
+        (Some(e), Err(_)) if cfg.cross_machine => format!("{e}; baseline from another machine"),
+        (Some(e), Err(_)) => e.clone(),
+        (Some(stats), Ok(_)) => format!("{stats}: {why}"),
+        (None, _) => why.clone(),
+    };
     GateVerdict {
         gate_id: rule.gate_id.clone(),
         cell_id,
         verdict,
         reason,
+        why,
+        rule: rule.describe(direction),
+        limit_pct: rule.limit_pct(direction),
+        rounds,
         cross_machine: cfg.cross_machine,
     }
 }
 
 /// The verdict for a gate that matched no cell at all.
 pub fn missing_gate(rule: &Rule, cfg: &GateConfig) -> GateVerdict {
+    let why = "no measured cell matches this gate".to_string();
     GateVerdict {
         gate_id: rule.gate_id.clone(),
         cell_id: String::new(),
         verdict: Verdict::Missing,
-        reason: "no measured cell matches this gate".into(),
+        reason: why.clone(),
+        why,
+        rule: rule.describe(rule.direction),
+        limit_pct: rule.limit_pct(rule.direction),
+        rounds: None,
         cross_machine: cfg.cross_machine,
     }
 }
@@ -201,16 +299,19 @@ fn oriented(c: &Comparison, direction: Direction) -> (f64, Option<Interval>) {
     }
 }
 
+/// `(verdict, statistics, why)`: the numbers that decided it (`None` when too few rounds
+/// leave none worth quoting) and the decision in words.
 fn decide(
     c: &Comparison,
     direction: Direction,
     rule: &Rule,
     cfg: &GateConfig,
-) -> (Verdict, String) {
+) -> (Verdict, Option<String>, String) {
     let n = c.base.n.min(c.new.n);
     if n < cfg.min_rounds {
         return (
             Verdict::Inconclusive,
+            None,
             format!(
                 "too few rounds: {} base / {} new, need >= {} per side",
                 c.base.n, c.new.n, cfg.min_rounds
@@ -239,93 +340,61 @@ fn decide(
             n
         )
     };
-    let s = Sides {
-        c,
-        gain,
-        ci,
-        sig,
-        t: rule.threshold_pct,
-        stats: &stats,
-        rule,
-        cfg,
-    };
-    match rule.kind {
-        super::gate::GateKind::Regression => s.regression(),
-        super::gate::GateKind::Acceptance => s.acceptance(),
-    }
+    let (verdict, why) = judge(c, gain, ci, sig, rule, cfg);
+    (verdict, Some(stats), why)
 }
 
-/// One comparison seen through a rule: the oriented gain, its CI, significance, tolerance.
-struct Sides<'a> {
-    c: &'a Comparison,
+/// The verdict of an oriented `gain` (with its CI and significance) under `rule`, and why.
+fn judge(
+    c: &Comparison,
     gain: f64,
     ci: Interval,
     sig: bool,
-    t: f64,
-    stats: &'a str,
-    rule: &'a Rule,
-    cfg: &'a GateConfig,
-}
-
-impl Sides<'_> {
-    /// Regression: worse beyond tolerance (significant, CI below 0), better beyond it,
-    /// too noisy, a CI that reaches the tolerance, else within it.
-    fn regression(&self) -> (Verdict, String) {
-        let (stats, t, ci) = (self.stats, self.t, self.ci);
-        if self.gain < -t && self.sig && ci.hi < 0.0 {
-            return (
-                Verdict::Regressed,
-                format!("{stats}: worse than tolerance {t}%"),
-            );
-        }
-        if self.gain > t && self.sig && ci.lo > 0.0 {
-            return (Verdict::Improved, format!("{stats}: better beyond {t}%"));
-        }
-        if let Some(why) = too_noisy(self.c, self.rule, self.cfg) {
-            return (Verdict::Inconclusive, format!("{stats}: {why}"));
-        }
-        if t > 0.0 && ci.lo <= -t {
-            let why = if self.gain < -t {
-                "beyond"
+    rule: &Rule,
+    cfg: &GateConfig,
+) -> (Verdict, String) {
+    let t = rule.threshold_pct;
+    match rule.kind {
+        super::gate::GateKind::Regression => {
+            if gain < -t && sig && ci.hi < 0.0 {
+                (Verdict::Regressed, format!("worse than tolerance {t}%"))
+            } else if gain > t && sig && ci.lo > 0.0 {
+                (Verdict::Improved, format!("better beyond {t}%"))
+            } else if let Some(why) = too_noisy(c, rule, cfg) {
+                (Verdict::Inconclusive, why)
+            } else if t > 0.0 && ci.lo <= -t {
+                let why = if gain < -t { "beyond" } else { "CI reaches" };
+                (
+                    Verdict::Inconclusive,
+                    format!(
+                        "{why} tolerance {t}% without significance{}",
+                        short_rounds(c, cfg)
+                    ),
+                )
             } else {
-                "CI reaches"
-            };
-            return (
-                Verdict::Inconclusive,
-                format!(
-                    "{stats}: {why} tolerance {t}% without significance{}",
-                    short_rounds(self.c, self.cfg)
-                ),
-            );
+                (Verdict::Pass, format!("within tolerance {t}%"))
+            }
         }
-        (Verdict::Pass, format!("{stats}: within tolerance {t}%"))
-    }
-
-    /// Acceptance: a significant gain of at least the threshold passes, a CI entirely below
-    /// it fails, anything else is inconclusive.
-    fn acceptance(&self) -> (Verdict, String) {
-        let (stats, t) = (self.stats, self.t);
-        if self.gain >= t && self.sig && self.ci.lo > 0.0 {
-            return (Verdict::Pass, format!("{stats}: meets required {t}% gain"));
+        super::gate::GateKind::Acceptance => {
+            if gain >= t && sig && ci.lo > 0.0 {
+                (Verdict::Pass, format!("meets required {t}% gain"))
+            } else if ci.hi < t {
+                (Verdict::Failed, format!("clearly below required {t}% gain"))
+            } else {
+                let why = if gain >= t {
+                    format!(
+                        "gain meets {t}% but is not significant{}",
+                        short_rounds(c, cfg)
+                    )
+                } else {
+                    format!("gain below {t}% but the CI reaches it")
+                };
+                let noise = too_noisy(c, rule, cfg)
+                    .map(|n| format!("; {n}"))
+                    .unwrap_or_default();
+                (Verdict::Inconclusive, format!("{why}{noise}"))
+            }
         }
-        if self.ci.hi < t {
-            return (
-                Verdict::Failed,
-                format!("{stats}: clearly below required {t}% gain"),
-            );
-        }
-        let why = if self.gain >= t {
-            format!(
-                "gain meets {t}% but is not significant{}",
-                short_rounds(self.c, self.cfg)
-            )
-        } else {
-            format!("gain below {t}% but the CI reaches it")
-        };
-        let noise = too_noisy(self.c, self.rule, self.cfg)
-            .map(|n| format!("; {n}"))
-            .unwrap_or_default();
-        (Verdict::Inconclusive, format!("{stats}: {why}{noise}"))
     }
 }
 
@@ -382,6 +451,7 @@ pub fn fmt_p(p: f64) -> String {
 
 /// Counts of verdicts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct VerdictCounts {
     /// `Pass`.
     pub pass: usize,
@@ -399,6 +469,7 @@ pub struct VerdictCounts {
 
 /// The overall result: pass/fail and the process exit code, as data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Outcome {
     /// True when no verdict is a failure.
     pub passed: bool,
@@ -443,5 +514,97 @@ impl Outcome {
             counts,
             failing,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(kind: GateKind, t: f64) -> Rule {
+        Rule {
+            gate_id: "g".into(),
+            description: String::new(),
+            kind,
+            threshold_pct: t,
+            noise_limit_pct: None,
+            direction: Direction::HigherIsBetter,
+        }
+    }
+
+    #[test]
+    fn the_rule_reads_as_a_limit_on_the_metrics_own_change() {
+        use Direction::*;
+        use GateKind::*;
+        let cases = [
+            (Regression, 5.0, HigherIsBetter, "within -5%", -5.0),
+            (Regression, 10.0, LowerIsBetter, "within +10%", 10.0),
+            (Acceptance, 15.0, HigherIsBetter, ">= +15%", 15.0),
+            (Acceptance, 10.0, LowerIsBetter, "<= -10%", -10.0),
+            (Regression, 0.0, HigherIsBetter, "not worse", 0.0),
+            (Acceptance, 0.0, HigherIsBetter, "gain > 0", 0.0),
+            (Regression, 2.5, HigherIsBetter, "within -2.5%", -2.5),
+        ];
+        for (kind, t, dir, text, limit) in cases {
+            let r = rule(kind, t);
+            assert_eq!(r.describe(dir), text);
+            assert_eq!(r.limit_pct(dir), limit);
+            assert!(!r.limit_pct(dir).is_sign_negative() || limit < 0.0);
+        }
+        assert_eq!(fmt_signed_pct(-6.6), "-6.6%");
+        assert_eq!(fmt_signed_pct(0.0), "0%");
+    }
+
+    #[test]
+    fn every_verdict_carries_a_short_reason_and_its_rule() {
+        use super::super::compare::{compare, CompareConfig};
+        use super::super::model::{Cell, MetricKind};
+        use rand::SeedableRng;
+        let cell = |base: Vec<f64>, new: Vec<f64>| Cell {
+            id: "c".into(),
+            params: Default::default(),
+            metric: MetricKind::DeliveriesPerSec.metric(),
+            base,
+            new,
+            paired: true,
+        };
+        let flat = |v: f64, n: usize| -> Vec<f64> {
+            (0..n).map(|i| v * (1.0 + 0.001 * (i % 3) as f64)).collect()
+        };
+        let cfg = GateConfig::default();
+        let mut seen = std::collections::BTreeSet::new();
+        let runs: [(GateKind, Vec<f64>, Vec<f64>); 6] = [
+            (GateKind::Regression, flat(100.0, 12), flat(100.0, 12)),
+            (GateKind::Regression, flat(100.0, 12), flat(80.0, 12)),
+            (GateKind::Regression, flat(100.0, 12), flat(130.0, 12)),
+            (GateKind::Acceptance, flat(100.0, 12), flat(101.0, 12)),
+            (GateKind::Regression, flat(100.0, 2), flat(100.0, 2)),
+            (GateKind::Regression, vec![], flat(100.0, 12)),
+        ];
+        for (kind, base, new) in runs {
+            let c = cell(base, new);
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+            let cmp = compare(&c, &CompareConfig::default(), &mut rng);
+            let v = gate(
+                cmp.as_ref(),
+                Direction::HigherIsBetter,
+                &rule(kind, 5.0),
+                &cfg,
+            );
+            assert!(!v.why.is_empty(), "{v:?}");
+            assert!(
+                v.reason.ends_with(&v.why) || v.verdict == Verdict::Missing,
+                "{v:?}"
+            );
+            assert!(!v.rule.is_empty());
+            seen.insert(v.verdict);
+        }
+        let m = missing_gate(&rule(GateKind::Regression, 5.0), &cfg);
+        assert_eq!(
+            (m.why.as_str(), m.rule.as_str()),
+            ("no measured cell matches this gate", "within -5%")
+        );
+        seen.insert(m.verdict);
+        assert_eq!(seen.len(), 6, "every verdict kind was produced: {seen:?}");
     }
 }

@@ -33,8 +33,8 @@ pub use calibrate::{
 pub use changepoint::{change_points, ChangePoint, ChangePointConfig};
 pub use compare::{compare, CompareConfig, CompareError, Comparison, Interval, MdeFormula};
 pub use gate::{
-    fmt_p, gate, missing_gate, GateConfig, GateKind, GateVerdict, Outcome, Rule, Verdict,
-    VerdictCounts, EXIT_GATE_FAILED, EXIT_PASS,
+    fmt_p, fmt_signed_pct, gate, missing_gate, GateConfig, GateKind, GateVerdict, Outcome, Rule,
+    Verdict, VerdictCounts, EXIT_GATE_FAILED, EXIT_PASS,
 };
 pub use model::{ordered_params, params_id, Cell, Direction, Metric, MetricKind, Series};
 pub use rank::{
@@ -46,6 +46,7 @@ pub use summary::{summarize, Summary, MAD_SCALE};
 /// One gate rule applied to one cell of a cell list (`cell: None` when the gate matched no
 /// cell, which yields a `Missing` verdict).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Check {
     /// The rule.
     pub rule: Rule,
@@ -55,6 +56,7 @@ pub struct Check {
 
 /// Everything [`evaluate`] needs besides the data.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AnalysisConfig {
     /// Bootstrap and MDE settings.
     pub compare: CompareConfig,
@@ -82,6 +84,7 @@ impl Default for AnalysisConfig {
 
 /// The result of [`evaluate`]: one comparison per cell, one verdict per check, the outcome.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Evaluation {
     /// `comparisons[i]` belongs to `cells[i]`, with `q_value` filled in.
     pub comparisons: Vec<Result<Comparison, CompareError>>,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// Which way is good for a metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// Larger values are better (throughput).
@@ -16,6 +17,7 @@ pub enum Direction {
 
 /// A measured quantity: its canonical name, unit and direction.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Metric {
     /// Canonical machine name, e.g. `deliveries_per_sec`.
     pub name: String,
@@ -38,6 +40,7 @@ impl Metric {
 
 /// The metrics the harness emits (the names a policy may use).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MetricKind {
     /// Messages published per second (higher is better).
@@ -142,6 +145,7 @@ impl MetricKind {
 /// every series of the same `run` was measured in the same A/B round (so two such series can
 /// be compared pairwise).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Series {
     /// Run identifier (e.g. the run file name or a UUID); pairs are only formed within a run.
     pub run: String,
@@ -212,6 +216,7 @@ pub fn ordered_params(params: &BTreeMap<String, String>) -> Vec<(&str, &str)> {
 /// of each side comes from round `i`); the comparison then resamples and tests rounds jointly.
 /// If `paired` is set but the lengths differ, the comparison falls back to unpaired methods.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Cell {
     /// Unique id within a comparison family (also seeds the bootstrap for this cell).
     pub id: String,

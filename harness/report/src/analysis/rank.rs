@@ -25,6 +25,7 @@ pub const WILCOXON_EXACT_MAX_N: usize = 30;
 
 /// Which rank test produced a p-value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RankTest {
     /// Wilcoxon signed-rank test on paired rounds.
@@ -35,6 +36,7 @@ pub enum RankTest {
 
 /// How the p-value was obtained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PMethod {
     /// Exact null distribution (no ties, small samples).
@@ -45,6 +47,7 @@ pub enum PMethod {
 
 /// Result of a rank test.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct RankTestResult {
     /// The test used.
     pub test: RankTest,

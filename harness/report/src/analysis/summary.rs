@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 /// estimates the standard deviation of normal data (the same convention as criterion's
 /// `median_abs_dev`). `std_dev` is the sample standard deviation (n - 1 denominator; 0 for n = 1).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Summary {
     /// Number of values.
     pub n: usize,

@@ -18,6 +18,7 @@ use crate::report::Report;
 pub struct BencherExporter;
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 struct BmfValue {
     value: f64,
     lower_value: f64,

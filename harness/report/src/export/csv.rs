@@ -7,11 +7,12 @@ use crate::report::Report;
 
 /// CSV with a header row. Columns: `gate, kind, threshold_pct, cell, metric, unit, direction,
 /// paired, base_n, base_median, new_n, new_median, delta_pct, ci_lo_pct, ci_hi_pct, test,
-/// p_value, q_value, noise_floor_pct, mde_pct, verdict, reason`.
+/// p_value, q_value, noise_floor_pct, mde_pct, verdict, reason, rule, limit_pct, rounds, why`
+/// (the last four were appended later; earlier columns keep their positions).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CsvExporter;
 
-const HEADER: [&str; 22] = [
+const HEADER: [&str; 26] = [
     "gate",
     "kind",
     "threshold_pct",
@@ -34,6 +35,10 @@ const HEADER: [&str; 22] = [
     "mde_pct",
     "verdict",
     "reason",
+    "rule",
+    "limit_pct",
+    "rounds",
+    "why",
 ];
 
 fn opt(v: Option<f64>) -> String {
@@ -60,7 +65,7 @@ impl Exporter for CsvExporter {
         w.write_record(HEADER).map_err(err)?;
         for r in &report.rows {
             let m = r.metric.as_ref();
-            let record: [String; 22] = [
+            let record: [String; 26] = [
                 r.gate_id.clone(),
                 json_word(&r.gate_kind),
                 r.threshold_pct.to_string(),
@@ -83,6 +88,10 @@ impl Exporter for CsvExporter {
                 opt(r.mde_pct),
                 r.verdict.as_str().into(),
                 r.reason.clone(),
+                r.rule.clone(),
+                r.limit_pct.to_string(),
+                r.rounds.map(|n| n.to_string()).unwrap_or_default(),
+                r.why.clone(),
             ];
             w.write_record(&record).map_err(err)?;
         }

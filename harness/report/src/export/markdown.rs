@@ -1,14 +1,29 @@
 //! Markdown: the seed 002 "MOG Results" NOTES block, reproduced line for line, followed by a
 //! full GitHub table of every check and a statistics footer. Byte-stable for the same report.
+//!
+//! [`MarkdownStyle::PrComment`] is the body of the PR gate's comment: a one-line summary
+//! (`R-fanout-deliveries -6.6% (limit -5%) regressed`), the same NOTES block, and the full
+//! table folded in `<details>` (no heading below the NOTES `##`, so heading levels stay in
+//! order under the comment's own `##` title).
 
 use std::io;
 
 use tabled::settings::Style;
 use tabled::{Table, Tabled};
 
-use super::{human, pct, row_label, ExportError, Exporter};
+use super::{human, pct, row_label, statistics, summary_line, ExportError, Exporter};
 use crate::analysis::{fmt_p, Verdict};
 use crate::report::{Report, Row};
+
+/// What the Markdown is for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MarkdownStyle {
+    /// The NOTES block, then `### All checks` and the statistics footer (`notes.md`).
+    #[default]
+    Notes,
+    /// A PR comment: a one-line summary, the NOTES block, the full table in `<details>`.
+    PrComment,
+}
 
 /// The NOTES-ready Markdown exporter.
 #[derive(Debug, Clone, Copy)]
@@ -17,6 +32,8 @@ pub struct MarkdownExporter {
     pub top: usize,
     /// Append the full table and statistics footer after the NOTES block.
     pub full_table: bool,
+    /// NOTES file or PR comment.
+    pub style: MarkdownStyle,
 }
 
 impl Default for MarkdownExporter {
@@ -24,6 +41,17 @@ impl Default for MarkdownExporter {
         MarkdownExporter {
             top: 5,
             full_table: true,
+            style: MarkdownStyle::Notes,
+        }
+    }
+}
+
+impl MarkdownExporter {
+    /// The PR comment body ([`MarkdownStyle::PrComment`]).
+    pub fn pr_comment() -> Self {
+        MarkdownExporter {
+            style: MarkdownStyle::PrComment,
+            ..MarkdownExporter::default()
         }
     }
 }
@@ -35,17 +63,90 @@ impl Exporter for MarkdownExporter {
 
     fn export(&self, report: &Report, out: &mut dyn io::Write) -> Result<(), ExportError> {
         let mut s = String::new();
+        if self.style == MarkdownStyle::PrComment {
+            s.push_str(&one_line_summary(report));
+            s.push_str("\n\n");
+        }
         notes_block(report, self.top, &mut s);
         if let Some(a) = &report.amdahl {
             s.push_str(&crate::tracker::markdown(a));
         }
         if self.full_table {
             s.push('\n');
-            full_table(report, &mut s);
+            match self.style {
+                MarkdownStyle::Notes => {
+                    s.push_str("### All checks\n\n");
+                    full_table(report, &mut s);
+                }
+                MarkdownStyle::PrComment => {
+                    s.push_str(&format!(
+                        "<details><summary>All {} checks: rule, change with CI, q, MDE, rounds, \
+                         verdict and reason</summary>\n\n",
+                        report.rows.len()
+                    ));
+                    full_table(report, &mut s);
+                    s.push_str("\n</details>\n");
+                }
+            }
         }
         out.write_all(s.as_bytes())?;
         Ok(())
     }
+}
+
+/// Failing checks shown by name in the one-line summary; the rest are counted.
+const SUMMARY_NAMED: usize = 3;
+
+/// `**FAIL**: R-fanout-deliveries -6.6% (limit -5%) regressed` (each failing check, up to
+/// three), else `**PASS**: 12 checks: 10 pass, 2 inconclusive (undecided: T-lag, T-fanout)`.
+fn one_line_summary(r: &Report) -> String {
+    let failing: Vec<&Row> = r
+        .rows
+        .iter()
+        .filter(|x| x.verdict.is_failure(r.outcome.strict))
+        .collect();
+    if !failing.is_empty() {
+        let mut named: Vec<String> = failing
+            .iter()
+            .take(SUMMARY_NAMED)
+            .map(|x| format!("`{}`", summary_line(x)))
+            .collect();
+        if failing.len() > SUMMARY_NAMED {
+            named.push(format!("and {} more", failing.len() - SUMMARY_NAMED));
+        }
+        return format!("**FAIL**: {}", named.join(", "));
+    }
+    let c = &r.outcome.counts;
+    let mut parts = vec![format!("{} pass", c.pass)];
+    for (n, what) in [
+        (c.improved, "improved"),
+        (c.inconclusive, "inconclusive"),
+        (c.missing, "missing"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {what}"));
+        }
+    }
+    let undecided: Vec<&str> = r
+        .rows
+        .iter()
+        .filter(|x| matches!(x.verdict, Verdict::Inconclusive | Verdict::Missing))
+        .map(|x| x.gate_id.as_str())
+        .collect();
+    let named = match undecided.len() {
+        0 => String::new(),
+        n if n <= SUMMARY_NAMED => format!(" (undecided: {})", undecided.join(", ")),
+        n => format!(
+            " (undecided: {} and {} more)",
+            undecided[..SUMMARY_NAMED].join(", "),
+            n - SUMMARY_NAMED
+        ),
+    };
+    format!(
+        "**PASS**: {} checks: {}{named}",
+        r.rows.len(),
+        parts.join(", ")
+    )
 }
 
 fn notes_block(r: &Report, top: usize, s: &mut String) {
@@ -211,6 +312,8 @@ struct TableRow {
     cell: String,
     #[tabled(rename = "metric")]
     metric: String,
+    #[tabled(rename = "rule")]
+    rule: String,
     #[tabled(rename = "base")]
     base: String,
     #[tabled(rename = "new")]
@@ -223,8 +326,12 @@ struct TableRow {
     pq: String,
     #[tabled(rename = "noise (CV / MDE)")]
     noise: String,
+    #[tabled(rename = "n")]
+    rounds: String,
     #[tabled(rename = "verdict")]
     verdict: String,
+    #[tabled(rename = "reason")]
+    reason: String,
 }
 
 fn esc(s: &str) -> String {
@@ -232,7 +339,6 @@ fn esc(s: &str) -> String {
 }
 
 fn full_table(r: &Report, s: &mut String) {
-    s.push_str("### All checks\n\n");
     let rows: Vec<TableRow> = r
         .rows
         .iter()
@@ -240,7 +346,7 @@ fn full_table(r: &Report, s: &mut String) {
             let unit = row.metric.as_ref().map(|m| m.unit.as_str()).unwrap_or("");
             let side = |x: &Option<crate::analysis::Summary>| {
                 x.as_ref()
-                    .map(|x| format!("{} (n={})", human(x.median, unit), x.n))
+                    .map(|x| human(x.median, unit))
                     .unwrap_or_else(|| "—".into())
             };
             let opt_p = |p: Option<f64>| p.map(fmt_p).unwrap_or_else(|| "n/a".into());
@@ -248,6 +354,12 @@ fn full_table(r: &Report, s: &mut String) {
                 _ if row.cell.is_empty() => "(no matching cell)".to_string(),
                 Some(r) if r != "baseline" => format!("{} vs {r}", row_label(&row.params)),
                 _ => row_label(&row.params),
+            };
+            let rounds = match (&row.base, &row.new) {
+                (Some(b), Some(n)) if b.n != n.n => format!("{}/{}", b.n, n.n),
+                (Some(b), None) => b.n.to_string(),
+                (None, Some(n)) => n.n.to_string(),
+                _ => row.rounds.map_or_else(|| "—".into(), |n| n.to_string()),
             };
             TableRow {
                 gate: esc(&row.gate_id),
@@ -257,6 +369,7 @@ fn full_table(r: &Report, s: &mut String) {
                     .as_ref()
                     .map(|m| m.name.clone())
                     .unwrap_or_default(),
+                rule: esc(&row.rule),
                 base: side(&row.base),
                 new: side(&row.new),
                 delta: pct(row.delta_pct),
@@ -264,7 +377,11 @@ fn full_table(r: &Report, s: &mut String) {
                     .ci_pct
                     .map(|c| format!("{:+.1}..{:+.1}", c.lo, c.hi))
                     .unwrap_or_else(|| "n/a".into()),
-                pq: format!("{} / {}", opt_p(row.p_value), opt_p(row.q_value)),
+                pq: if row.exact {
+                    "exact".into()
+                } else {
+                    format!("{} / {}", opt_p(row.p_value), opt_p(row.q_value))
+                },
                 noise: format!(
                     "{} / {}",
                     row.noise_floor_pct
@@ -274,7 +391,13 @@ fn full_table(r: &Report, s: &mut String) {
                         .map(|v| format!("{v:.1}%"))
                         .unwrap_or_else(|| "n/a".into())
                 ),
+                rounds,
                 verdict: row.verdict.as_str().to_string(),
+                reason: esc(if row.why.is_empty() {
+                    &row.reason
+                } else {
+                    &row.why
+                }),
             }
         })
         .collect();
@@ -282,25 +405,9 @@ fn full_table(r: &Report, s: &mut String) {
     table.with(Style::markdown());
     s.push_str(&table.to_string());
     s.push_str("\n\n");
-    let a = &r.meta.analysis;
-    let family: std::collections::BTreeSet<&str> = r
-        .rows
-        .iter()
-        .filter(|x| x.p_value.is_some())
-        .map(|x| x.cell.as_str())
-        .collect();
+    s.push_str(&statistics(r));
     s.push_str(&format!(
-        "Statistics: ratio of medians (new/base) with a {:.0}% percentile bootstrap CI \
-         ({} resamples, seed {}); Wilcoxon signed-rank on paired rounds, Mann-Whitney U \
-         otherwise (two-sided); p-values adjusted across {} distinct cells with {} at alpha {}; \
-         MDE at power {}. Policy: {}. Outcome: {} (exit code {}{}).\n",
-        a.compare.confidence * 100.0,
-        a.compare.resamples,
-        a.seed,
-        family.len(),
-        a.correction.label(),
-        a.gate.alpha,
-        a.compare.power,
+        " Policy: {}. Outcome: {} (exit code {}{}).\n",
         r.meta.policy,
         if r.outcome.passed { "pass" } else { "FAIL" },
         r.outcome.exit_code,

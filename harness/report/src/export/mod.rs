@@ -20,6 +20,7 @@ mod csv;
 mod history;
 mod json;
 mod markdown;
+mod terminal;
 
 use std::io;
 
@@ -31,7 +32,8 @@ pub use self::critcmp::{CritcmpExporter, Side};
 pub use self::csv::{cells_csv, CsvExporter, CELL_HEADER};
 pub use self::history::{History, HistoryChart, HistoryLine};
 pub use self::json::JsonExporter;
-pub use self::markdown::MarkdownExporter;
+pub use self::markdown::{MarkdownExporter, MarkdownStyle};
+pub use self::terminal::{cell_words, TerminalTable, MIN_WIDTH};
 
 /// An export failed.
 #[derive(Debug, thiserror::Error)]
@@ -113,6 +115,8 @@ pub fn human(value: f64, unit: &str) -> String {
                 format!("{:.2} GiB", value / (K * K * K))
             }
         }
+        // Instruction counts per message: hundredths are below any gate's resolution.
+        "instr" => format!("{value:.2} instr"),
         "" => format!("{value:.4}"),
         u => format!("{value:.4} {u}"),
     }
@@ -146,4 +150,72 @@ pub fn row_label(params: &std::collections::BTreeMap<String, String>) -> String 
         }
     }
     parts.join(" ")
+}
+
+/// One line per check, for summaries: `R-fanout-deliveries -6.6% (limit -5%) regressed`
+/// (`n/a` when nothing was compared). Every part is read from the row.
+pub fn summary_line(row: &crate::report::Row) -> String {
+    format!(
+        "{} {} (limit {}) {}",
+        row.gate_id,
+        pct(row.delta_pct),
+        crate::analysis::fmt_signed_pct(row.limit_pct),
+        row.verdict.as_str()
+    )
+}
+
+/// What was computed, in one paragraph (the footer of the terminal and Markdown tables):
+/// which change statistic (median of per-round ratios for paired checks, ratio of medians
+/// for unpaired ones), CI, rank test, correction, MDE.
+pub fn statistics(r: &Report) -> String {
+    let compared = |paired: bool| {
+        r.rows
+            .iter()
+            .filter(|x| x.delta_pct.is_some() && x.paired == paired && !x.exact)
+            .count()
+    };
+    let (paired, unpaired) = (compared(true), compared(false));
+    let exact = r.rows.iter().filter(|x| x.exact).count();
+    let a = &r.meta.analysis;
+    let mut parts: Vec<String> = Vec::new();
+    if paired > 0 {
+        parts.push(format!(
+            "{paired} paired check(s): change = median of the per-round ratios new_i/base_i, \
+             Wilcoxon signed-rank on their logs, MDE from 1.4826 x MAD of the log ratios"
+        ));
+    }
+    if unpaired > 0 {
+        parts.push(format!(
+            "{unpaired} unpaired check(s): change = median(new)/median(base), Mann-Whitney U, \
+             MDE from the pooled CV"
+        ));
+    }
+    if exact > 0 {
+        parts.push(format!(
+            "{exact} exact check(s): a deterministic count with the same ratio in every round \
+             (no test needed)"
+        ));
+    }
+    if parts.is_empty() {
+        parts.push("no check had data on both sides".into());
+    }
+    let family: std::collections::BTreeSet<&str> = r
+        .rows
+        .iter()
+        .filter(|x| x.p_value.is_some() && !x.exact)
+        .map(|x| x.cell.as_str())
+        .collect();
+    format!(
+        "Statistics: {}. CI: {:.0}% percentile bootstrap of the same statistic ({} resamples, \
+         seed {}); p two-sided, q adjusted across {} cells ({}) at alpha {}; MDE at power {}; \
+         n = rounds per side.",
+        parts.join("; "),
+        a.compare.confidence * 100.0,
+        a.compare.resamples,
+        a.seed,
+        family.len(),
+        a.correction.label(),
+        a.gate.alpha,
+        a.compare.power,
+    )
 }

@@ -9,6 +9,7 @@ use super::criterion::{ImportedBaseline, Throughput};
 
 /// A whole export file: `{"name": NAME, "benchmarks": {full_id: ...}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CritcmpExport {
     /// Baseline name.
     pub name: String,
@@ -18,6 +19,7 @@ pub struct CritcmpExport {
 
 /// One benchmark of an export.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CritcmpBenchmark {
     /// Baseline name (same as the file's `name`).
     pub baseline: String,
@@ -31,6 +33,7 @@ pub struct CritcmpBenchmark {
 
 /// The `criterion_benchmark_v1` block.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CritcmpInfo {
     /// Group id.
     pub group_id: String,
@@ -48,6 +51,7 @@ pub struct CritcmpInfo {
 
 /// `{"Bytes": n|null, "Elements": n|null}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "PascalCase")]
 pub struct CritcmpThroughput {
     /// Bytes per iteration.
@@ -58,6 +62,7 @@ pub struct CritcmpThroughput {
 
 /// criterion's `estimates.json` (ns per iteration).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Estimates {
     /// Mean.
     pub mean: Estimate,
@@ -73,6 +78,7 @@ pub struct Estimates {
 
 /// One estimate with its confidence interval.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Estimate {
     /// The CI.
     pub confidence_interval: ConfidenceInterval,
@@ -100,6 +106,7 @@ impl Estimate {
 
 /// A confidence interval.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ConfidenceInterval {
     /// e.g. 0.95.
     pub confidence_level: f64,

@@ -10,6 +10,7 @@ use crate::analysis::{MetricKind, Series};
 
 /// criterion's throughput declaration (externally tagged, as in `benchmark.json`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub enum Throughput {
     /// Bytes per iteration (binary prefixes when displayed).
     Bytes(u64),
@@ -48,6 +49,7 @@ struct SampleJson {
 
 /// One imported benchmark.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ImportedBenchmark {
     /// criterion's `full_id` (`group/function/value`).
     pub id: String,
@@ -73,6 +75,7 @@ pub struct ImportedBenchmark {
 
 /// All benchmarks of one criterion baseline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ImportedBaseline {
     /// The criterion root that was read.
     pub root: PathBuf,

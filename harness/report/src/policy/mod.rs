@@ -123,6 +123,7 @@ pub enum PolicyError {
 
 /// A validated policy.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Policy {
     /// Policy name (`mog`, `regression`, ...).
     pub name: String,
@@ -136,6 +137,7 @@ pub struct Policy {
 
 /// One validated gate.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct GateSpec {
     /// Unique id.
     pub id: String,
@@ -172,12 +174,14 @@ impl GateSpec {
             kind: self.kind,
             threshold_pct: self.threshold_pct,
             noise_limit_pct: self.noise_limit_pct,
+            direction: self.metric.direction(),
         }
     }
 }
 
 /// Filter for one side of a comparison.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SideSpec {
     /// Allowed contenders; empty = any (candidate) or the candidate's own (reference).
     pub contenders: Vec<String>,
@@ -191,6 +195,7 @@ pub struct SideSpec {
 
 /// A condition on one param of a cell.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Selector {
     /// The param's value is one of `values` (numeric comparison when both parse as numbers).
@@ -218,6 +223,7 @@ pub enum Selector {
 
 /// A selector bound: a constant or another param of the same cell.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Bound {
     /// A constant.

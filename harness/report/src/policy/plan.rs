@@ -10,6 +10,7 @@ use crate::analysis::{summarize, Cell, Check, Direction, Series};
 /// Cells to compare and the (gate, cell) checks to evaluate, ready for
 /// [`crate::analysis::evaluate`].
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Plan {
     /// Unique cells (deduplicated by id across gates).
     pub cells: Vec<Cell>,

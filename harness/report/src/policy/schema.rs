@@ -9,6 +9,7 @@ use crate::analysis::{GateKind, MetricKind};
 
 /// What a gate compares against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Against {
     /// New run vs a stored baseline (or build A vs build B of an A/B run): series with the
