@@ -890,6 +890,90 @@ impl HeatmapChart {
     }
 }
 
+/// One heatmap value before layout: its coordinates, number, label and colour tone (the
+/// direction-aware gain for deltas, the raw value for medians).
+struct HeatRaw {
+    x: String,
+    y: String,
+    value: f64,
+    label: String,
+    tone: f64,
+}
+
+impl HeatmapChart {
+    /// The rows' changes of `metric` (optionally one gate), and the title.
+    fn deltas(&self, report: &Report, metric: &str, gate: Option<&str>) -> (Vec<HeatRaw>, String) {
+        let mut raw = Vec::new();
+        for r in &report.rows {
+            let Some(m) = r.metric.as_ref().filter(|m| m.name == metric) else {
+                continue;
+            };
+            if gate.is_some_and(|g| g != r.gate_id) {
+                continue;
+            }
+            let (Some(x), Some(y), Some(d)) = (
+                r.params.get(&self.x_param),
+                r.params.get(&self.y_param),
+                r.delta_pct,
+            ) else {
+                continue;
+            };
+            let tone = if m.direction == Direction::HigherIsBetter {
+                d
+            } else {
+                -d
+            };
+            raw.push(HeatRaw {
+                x: x.clone(),
+                y: y.clone(),
+                value: d,
+                label: format!("{d:+.1}%"),
+                tone,
+            });
+        }
+        let title = format!(
+            "change of {metric}{} — {} x {}",
+            gate.map(|g| format!(" ({g})")).unwrap_or_default(),
+            self.y_param,
+            self.x_param
+        );
+        (raw, title)
+    }
+
+    /// The points' medians of one scenario, contender and metric, and the title.
+    fn medians(
+        &self,
+        report: &Report,
+        scenario: &str,
+        contender: &str,
+        metric: &str,
+    ) -> (Vec<HeatRaw>, String) {
+        let mut raw = Vec::new();
+        for p in &report.points {
+            if p.scenario != scenario || p.contender != contender || p.metric.name != metric {
+                continue;
+            }
+            let (Some(x), Some(y)) = (p.params.get(&self.x_param), p.params.get(&self.y_param))
+            else {
+                continue;
+            };
+            let v = p.summary.median;
+            raw.push(HeatRaw {
+                x: x.clone(),
+                y: y.clone(),
+                value: v,
+                label: human(v, &p.metric.unit),
+                tone: v,
+            });
+        }
+        let title = format!(
+            "{metric} — {contender} — {scenario} — {} x {}",
+            self.y_param, self.x_param
+        );
+        (raw, title)
+    }
+}
+
 struct HeatData {
     xs: Vec<String>,
     ys: Vec<String>,
@@ -1011,63 +1095,13 @@ impl Exporter for HeatmapChart {
     }
 
     fn export(&self, report: &Report, out: &mut dyn io::Write) -> Result<(), ExportError> {
-        // (x value, y value, number, label, gain or raw value)
-        let mut raw: Vec<(String, String, f64, String, f64)> = Vec::new();
-        let title = match &self.value {
-            HeatValue::Delta { metric, gate } => {
-                for r in &report.rows {
-                    let Some(m) = r.metric.as_ref().filter(|m| &m.name == metric) else {
-                        continue;
-                    };
-                    if gate.as_ref().is_some_and(|g| g != &r.gate_id) {
-                        continue;
-                    }
-                    let (Some(x), Some(y), Some(d)) = (
-                        r.params.get(&self.x_param),
-                        r.params.get(&self.y_param),
-                        r.delta_pct,
-                    ) else {
-                        continue;
-                    };
-                    let gain = if m.direction == Direction::HigherIsBetter {
-                        d
-                    } else {
-                        -d
-                    };
-                    raw.push((x.clone(), y.clone(), d, format!("{d:+.1}%"), gain));
-                }
-                format!(
-                    "change of {metric}{} — {} x {}",
-                    gate.as_ref().map(|g| format!(" ({g})")).unwrap_or_default(),
-                    self.y_param,
-                    self.x_param
-                )
-            }
+        let (raw, title) = match &self.value {
+            HeatValue::Delta { metric, gate } => self.deltas(report, metric, gate.as_deref()),
             HeatValue::Median {
                 scenario,
                 contender,
                 metric,
-            } => {
-                for p in &report.points {
-                    if &p.scenario != scenario
-                        || &p.contender != contender
-                        || &p.metric.name != metric
-                    {
-                        continue;
-                    }
-                    let (Some(x), Some(y)) =
-                        (p.params.get(&self.x_param), p.params.get(&self.y_param))
-                    else {
-                        continue;
-                    };
-                    let v = p.summary.median;
-                    raw.push((x.clone(), y.clone(), v, human(v, &p.metric.unit), v));
-                }
-                format!(
-                    "{metric} — {contender} — {scenario} — {} x {}",
-                    self.y_param, self.x_param
-                )
-            }
+            } => self.medians(report, scenario, contender, metric),
         };
         if raw.is_empty() {
             return Err(ExportError::Empty {
@@ -1078,21 +1112,21 @@ impl Exporter for HeatmapChart {
                 ),
             });
         }
-        let xs = sort_numeric(raw.iter().map(|r| r.0.clone()).collect());
-        let ys = sort_numeric(raw.iter().map(|r| r.1.clone()).collect());
-        let span = raw.iter().map(|r| r.4.abs()).fold(5.0f64, f64::max);
-        let (lo, hi) = raw
-            .iter()
-            .fold((f64::MAX, f64::MIN), |(a, b), r| (a.min(r.4), b.max(r.4)));
+        let xs = sort_numeric(raw.iter().map(|r| r.x.clone()).collect());
+        let ys = sort_numeric(raw.iter().map(|r| r.y.clone()).collect());
+        let span = raw.iter().map(|r| r.tone.abs()).fold(5.0f64, f64::max);
+        let (lo, hi) = raw.iter().fold((f64::MAX, f64::MIN), |(a, b), r| {
+            (a.min(r.tone), b.max(r.tone))
+        });
         let mut cells = BTreeMap::new();
-        for (x, y, v, label, g) in raw {
-            let i = xs.iter().position(|s| *s == x).unwrap_or(0);
-            let j = ys.iter().position(|s| *s == y).unwrap_or(0);
+        for r in raw {
+            let i = xs.iter().position(|s| *s == r.x).unwrap_or(0);
+            let j = ys.iter().position(|s| *s == r.y).unwrap_or(0);
             let color = match self.value {
-                HeatValue::Delta { .. } => diverging(g, span),
-                HeatValue::Median { .. } => sequential(g, lo, hi),
+                HeatValue::Delta { .. } => diverging(r.tone, span),
+                HeatValue::Median { .. } => sequential(r.tone, lo, hi),
             };
-            cells.entry((i, j)).or_insert((v, label, color));
+            cells.entry((i, j)).or_insert((r.value, r.label, color));
         }
         let data = HeatData {
             xs,

@@ -163,6 +163,19 @@ fn notes_block(r: &Report, top: usize, s: &mut String) {
     };
     s.push_str(&format!("Features ON: {features}\n\n"));
 
+    top_deltas_lines(r, top, s);
+
+    counter_lines(r, s);
+
+    s.push_str("\nNotes & risks:\n");
+    for line in notes(r) {
+        s.push_str(&format!("- {line}\n"));
+    }
+    s.push_str(&format!("Decision: {}\n", r.decision.as_str()));
+}
+
+/// "Top deltas (wins/losses)": the `top` largest changes, labels aligned.
+fn top_deltas_lines(r: &Report, top: usize, s: &mut String) {
     s.push_str("Top deltas (wins/losses):\n");
     let tops = top_deltas(&r.rows, top);
     if tops.is_empty() {
@@ -195,7 +208,10 @@ fn notes_block(r: &Report, top: usize, s: &mut String) {
             pct(row.delta_pct)
         ));
     }
+}
 
+/// "Wake metrics" and "Counters sanity".
+fn counter_lines(r: &Report, s: &mut String) {
     s.push_str("\nWake metrics:\n");
     match &r.wake {
         Some(w) => {
@@ -234,12 +250,6 @@ fn notes_block(r: &Report, top: usize, s: &mut String) {
         opt_num(c.batch_len_p50),
         opt_num(c.batch_len_p95)
     ));
-
-    s.push_str("\nNotes & risks:\n");
-    for line in notes(r) {
-        s.push_str(&format!("- {line}\n"));
-    }
-    s.push_str(&format!("Decision: {}\n", r.decision.as_str()));
 }
 
 /// Failing rows first, then the largest |delta|; one row per cell.
@@ -338,69 +348,68 @@ fn esc(s: &str) -> String {
     s.replace('|', "\\|")
 }
 
+/// One row of the full Markdown table.
+fn table_row(row: &crate::report::Row) -> TableRow {
+    let unit = row.metric.as_ref().map(|m| m.unit.as_str()).unwrap_or("");
+    let side = |x: &Option<crate::analysis::Summary>| {
+        x.as_ref()
+            .map(|x| human(x.median, unit))
+            .unwrap_or_else(|| "—".into())
+    };
+    let opt_p = |p: Option<f64>| p.map(fmt_p).unwrap_or_else(|| "n/a".into());
+    let label = match row.params.get("reference") {
+        _ if row.cell.is_empty() => "(no matching cell)".to_string(),
+        Some(r) if r != "baseline" => format!("{} vs {r}", row_label(&row.params)),
+        _ => row_label(&row.params),
+    };
+    let rounds = match (&row.base, &row.new) {
+        (Some(b), Some(n)) if b.n != n.n => format!("{}/{}", b.n, n.n),
+        (Some(b), None) => b.n.to_string(),
+        (None, Some(n)) => n.n.to_string(),
+        _ => row.rounds.map_or_else(|| "—".into(), |n| n.to_string()),
+    };
+    TableRow {
+        gate: esc(&row.gate_id),
+        cell: esc(&label),
+        metric: row
+            .metric
+            .as_ref()
+            .map(|m| m.name.clone())
+            .unwrap_or_default(),
+        rule: esc(&row.rule),
+        base: side(&row.base),
+        new: side(&row.new),
+        delta: pct(row.delta_pct),
+        ci: row
+            .ci_pct
+            .map(|c| format!("{:+.1}..{:+.1}", c.lo, c.hi))
+            .unwrap_or_else(|| "n/a".into()),
+        pq: if row.exact {
+            "exact".into()
+        } else {
+            format!("{} / {}", opt_p(row.p_value), opt_p(row.q_value))
+        },
+        noise: format!(
+            "{} / {}",
+            row.noise_floor_pct
+                .map(|v| format!("{v:.1}%"))
+                .unwrap_or_else(|| "n/a".into()),
+            row.mde_pct
+                .map(|v| format!("{v:.1}%"))
+                .unwrap_or_else(|| "n/a".into())
+        ),
+        rounds,
+        verdict: row.verdict.as_str().to_string(),
+        reason: esc(if row.why.is_empty() {
+            &row.reason
+        } else {
+            &row.why
+        }),
+    }
+}
+
 fn full_table(r: &Report, s: &mut String) {
-    let rows: Vec<TableRow> = r
-        .rows
-        .iter()
-        .map(|row| {
-            let unit = row.metric.as_ref().map(|m| m.unit.as_str()).unwrap_or("");
-            let side = |x: &Option<crate::analysis::Summary>| {
-                x.as_ref()
-                    .map(|x| human(x.median, unit))
-                    .unwrap_or_else(|| "—".into())
-            };
-            let opt_p = |p: Option<f64>| p.map(fmt_p).unwrap_or_else(|| "n/a".into());
-            let label = match row.params.get("reference") {
-                _ if row.cell.is_empty() => "(no matching cell)".to_string(),
-                Some(r) if r != "baseline" => format!("{} vs {r}", row_label(&row.params)),
-                _ => row_label(&row.params),
-            };
-            let rounds = match (&row.base, &row.new) {
-                (Some(b), Some(n)) if b.n != n.n => format!("{}/{}", b.n, n.n),
-                (Some(b), None) => b.n.to_string(),
-                (None, Some(n)) => n.n.to_string(),
-                _ => row.rounds.map_or_else(|| "—".into(), |n| n.to_string()),
-            };
-            TableRow {
-                gate: esc(&row.gate_id),
-                cell: esc(&label),
-                metric: row
-                    .metric
-                    .as_ref()
-                    .map(|m| m.name.clone())
-                    .unwrap_or_default(),
-                rule: esc(&row.rule),
-                base: side(&row.base),
-                new: side(&row.new),
-                delta: pct(row.delta_pct),
-                ci: row
-                    .ci_pct
-                    .map(|c| format!("{:+.1}..{:+.1}", c.lo, c.hi))
-                    .unwrap_or_else(|| "n/a".into()),
-                pq: if row.exact {
-                    "exact".into()
-                } else {
-                    format!("{} / {}", opt_p(row.p_value), opt_p(row.q_value))
-                },
-                noise: format!(
-                    "{} / {}",
-                    row.noise_floor_pct
-                        .map(|v| format!("{v:.1}%"))
-                        .unwrap_or_else(|| "n/a".into()),
-                    row.mde_pct
-                        .map(|v| format!("{v:.1}%"))
-                        .unwrap_or_else(|| "n/a".into())
-                ),
-                rounds,
-                verdict: row.verdict.as_str().to_string(),
-                reason: esc(if row.why.is_empty() {
-                    &row.reason
-                } else {
-                    &row.why
-                }),
-            }
-        })
-        .collect();
+    let rows: Vec<TableRow> = r.rows.iter().map(table_row).collect();
     let mut table = Table::new(rows);
     table.with(Style::markdown());
     s.push_str(&table.to_string());

@@ -109,6 +109,46 @@ impl TerminalTable {
     /// columns (long gate ids and cells wrap at spaces).
     pub fn render(&self, r: &Report) -> String {
         let width = self.width.max(MIN_WIDTH);
+        let (rendered, heights) = self.numbers_table(r, width);
+        let mut lines = rendered.lines();
+        let mut s = String::new();
+        let mut take = |n: usize, s: &mut String| {
+            for line in lines.by_ref().take(n) {
+                s.push_str(line.trim_end());
+                s.push('\n');
+            }
+        };
+        // The header and its rule.
+        take(heights.first().copied().unwrap_or(1) + 1, &mut s);
+        for (row, h) in r.rows.iter().zip(heights.iter().skip(1)) {
+            take(*h, &mut s);
+            // The cell and the reason under the numbers, over the whole width.
+            let why = if row.why.is_empty() {
+                &row.reason
+            } else {
+                &row.why
+            };
+            let text = format!("{}{}: {why}", cell_words(row), medians(row));
+            for (i, l) in wrap(&text, width - 4).iter().enumerate() {
+                s.push_str(if i == 0 { "  " } else { "    " });
+                s.push_str(l);
+                s.push('\n');
+            }
+        }
+        for line in wrap(&statistics(r), width) {
+            s.push_str(&line);
+            s.push('\n');
+        }
+        for line in wrap(&counts_line(r), width) {
+            s.push_str(&line);
+            s.push('\n');
+        }
+        s
+    }
+
+    /// The number columns rendered by tabled at `width`, and the lines each record (the
+    /// header first) takes after wrapping.
+    fn numbers_table(&self, r: &Report, width: usize) -> (String, Vec<usize>) {
         let mut b = Builder::default();
         b.push_record(HEADER);
         for row in &r.rows {
@@ -142,57 +182,27 @@ impl TerminalTable {
                     .unwrap_or(1)
             })
             .collect();
-        let rendered = t.to_string();
-        let mut lines = rendered.lines();
-        let mut s = String::new();
-        let mut take = |n: usize, s: &mut String| {
-            for line in lines.by_ref().take(n) {
-                s.push_str(line.trim_end());
-                s.push('\n');
-            }
-        };
-        // The header and its rule.
-        take(heights.first().copied().unwrap_or(1) + 1, &mut s);
-        for (row, h) in r.rows.iter().zip(heights.iter().skip(1)) {
-            take(*h, &mut s);
-            // The cell and the reason under the numbers, over the whole width.
-            let why = if row.why.is_empty() {
-                &row.reason
-            } else {
-                &row.why
-            };
-            let text = format!("{}{}: {why}", cell_words(row), medians(row));
-            for (i, l) in wrap(&text, width - 4).iter().enumerate() {
-                s.push_str(if i == 0 { "  " } else { "    " });
-                s.push_str(l);
-                s.push('\n');
-            }
-        }
-        for line in wrap(&statistics(r), width) {
-            s.push_str(&line);
-            s.push('\n');
-        }
-        let c = &r.outcome.counts;
-        let counts = format!(
-            "verdicts: {} pass, {} improved, {} regressed, {} failed, {} inconclusive, {} missing{}",
-            c.pass,
-            c.improved,
-            c.regressed,
-            c.failed,
-            c.inconclusive,
-            c.missing,
-            if r.outcome.strict {
-                " (strict: inconclusive/missing fail)"
-            } else {
-                ""
-            }
-        );
-        for line in wrap(&counts, width) {
-            s.push_str(&line);
-            s.push('\n');
-        }
-        s
+        (t.to_string(), heights)
     }
+}
+
+/// "verdicts: N pass, ..." with the strict note.
+fn counts_line(r: &Report) -> String {
+    let c = &r.outcome.counts;
+    format!(
+        "verdicts: {} pass, {} improved, {} regressed, {} failed, {} inconclusive, {} missing{}",
+        c.pass,
+        c.improved,
+        c.regressed,
+        c.failed,
+        c.inconclusive,
+        c.missing,
+        if r.outcome.strict {
+            " (strict: inconclusive/missing fail)"
+        } else {
+            ""
+        }
+    )
 }
 
 /// The number columns of a row (see [`HEADER`]).
