@@ -87,8 +87,11 @@
 //!
 //! # Multiple publishers
 //! Publishers reserve sequence numbers with one atomic add. If a publisher is preempted
-//! between reserving and writing, receivers wait at that position until it finishes (or
-//! until the slot is lapped, which they see as lag) — as in every bounded MPMC ring.
+//! between reserving and writing, receivers wait at that position until it finishes — as in
+//! every bounded MPMC ring. With node storage a publisher that laps it (a whole ring of
+//! publishes later) takes the slot and the preempted message is lost (lag); with packed
+//! storage the writers of a slot take turns, so the lapping publisher waits for the
+//! preempted one's few remaining stores.
 //!
 //! # Cargo features
 //! All off by default; none changes behaviour when off.
@@ -235,8 +238,6 @@ pub struct Receiver<T> {
     /// writes it; it never moves backwards.
     next: u64,
     interest: Interest,
-    /// Spin budget of `blocking_recv`.
-    backoff: wait::Backoff,
     #[cfg(feature = "bus_edge_notify")]
     edge: StdArc<edge::SubState>,
 }
@@ -374,8 +375,9 @@ impl<T: Clone + Send + Sync + 'static> Bus<T> {
             counters::no_receivers(1);
             return 0;
         }
+        let staged = shared.ring.stage(msg);
         let seq = shared.tail.fetch_add(1, Ordering::AcqRel);
-        shared.ring.install(seq, topic, msg);
+        shared.ring.commit(seq, topic, staged);
         counters::published(1);
         shared.notifier.after_publish(1, topic);
         live
@@ -403,9 +405,11 @@ impl<T: Clone + Send + Sync + 'static> Bus<T> {
             counters::no_receivers(n);
             return 0;
         }
+        // Staged first, for the same reason: no user code between reserving and installing.
+        let staged: Vec<_> = batch.into_iter().map(|m| shared.ring.stage(m)).collect();
         let first = shared.tail.fetch_add(n, Ordering::AcqRel);
-        for (seq, msg) in (first..).zip(batch) {
-            shared.ring.install(seq, ALL_TOPICS, msg);
+        for (seq, msg) in (first..).zip(staged) {
+            shared.ring.commit(seq, ALL_TOPICS, msg);
         }
         counters::published(n);
         counters::batch_publish(1);
@@ -442,7 +446,6 @@ impl<T: Clone + Send + Sync + 'static> Bus<T> {
             shared: Arc::clone(shared),
             next,
             interest: Interest { mask, change: None },
-            backoff: wait::Backoff::new(SPIN_TRIES),
             #[cfg(feature = "bus_edge_notify")]
             edge,
         }
@@ -565,23 +568,14 @@ impl<T: Clone + Send + Sync + 'static> Receiver<T> {
     /// Blocks the current OS thread until the next message (for thread subscribers).
     /// Spins briefly, then parks until a publisher or the close wakes it.
     pub fn blocking_recv(&mut self) -> Result<T, RecvError> {
-        // Back off before parking: spins (adaptive, see `wait::Backoff`), then yields. On an
-        // oversubscribed machine the yields hand the core to the publisher, and a receiver that
-        // never parks costs the publisher no wake-up syscall.
-        let spins = self.backoff.spins();
-        for i in 0..spins + YIELD_TRIES {
+        // Yield before parking, never spin: a yield hands the core to the publisher (or, with
+        // a core to spare, returns at once and lets a few messages pile up, so the next look
+        // copies whole cache lines instead of chasing the publisher's), and a receiver that
+        // never parks costs the publisher no wake-up syscall. See `YIELD_TRIES`.
+        for _ in 0..YIELD_TRIES {
             match self.try_recv() {
-                Err(TryRecvError::Empty) if i < spins => std::hint::spin_loop(),
-                Err(TryRecvError::Empty) => {
-                    if i == spins {
-                        self.backoff.spun_in_vain();
-                    }
-                    std::thread::yield_now();
-                }
-                other => {
-                    self.backoff.found_after(i, spins);
-                    return other.map_err(to_recv_error);
-                }
+                Err(TryRecvError::Empty) => std::thread::yield_now(),
+                other => return other.map_err(to_recv_error),
             }
         }
         let waker = Waker::from(std::sync::Arc::new(ThreadWaker(sync::current_thread())));
@@ -660,14 +654,14 @@ impl<T: Clone + Send + Sync + 'static> Receiver<T> {
     }
 }
 
-/// Most spins before yielding in `blocking_recv` (the adaptive budget's ceiling). Short: on
-/// 2 cores a spinning receiver steals the publisher's CPU. 16 instead of 64 since the packed
-/// ring made a poll cheap: on the 2-core VM, `burst_fanout` fanout 8 went from a median 24 to
-/// 44 M deliveries/s (6 interleaved rounds each, `comparables/examples/fanout.rs`), fanout 4
-/// from 28 to 33 M. Zero under loom, where every spin is a branch to explore.
-const SPIN_TRIES: u32 = if cfg!(loom) { 0 } else { 16 };
-
-/// Yields after the spins, before parking (none under loom).
+/// Yields in `blocking_recv` before parking (none under loom, where each is a branch to
+/// explore). There is no spin phase: on the 2-core VM, `burst_fanout` (burst 256, cap 2048,
+/// 5 runs each, `cargo run --release -p ron-comparables --example fanout -- ron N 5` with
+/// the limits overridden in a scratch build) measured a median of M deliveries/s, at most
+/// 16 spins (halved after a vain spin phase) then 16 yields vs no spin then 16 yields:
+/// fanout 1 11.2 -> 13.1, fanout 4 33 -> 44, fanout 8 53 -> 58-63. A spinning receiver
+/// either steals the publisher's core or chases it one message (and one cache-line
+/// transfer) at a time. 4 or 32 yields measured within the noise of 16.
 const YIELD_TRIES: u32 = if cfg!(loom) { 0 } else { 16 };
 
 fn to_recv_error(e: TryRecvError) -> RecvError {

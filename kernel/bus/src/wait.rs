@@ -97,50 +97,6 @@ impl Waiters {
     }
 }
 
-/// Adaptive spin budget of one receiver's `blocking_recv`: halved when a whole spin phase
-/// found nothing, doubled when a spin found a message, up to a ceiling.
-///
-/// Spinning pays only when the publisher runs on another core at that moment. When receivers
-/// share a core with the publisher (more threads than cores, the common case on 2 cores), a
-/// spin phase cannot succeed and only delays the yield that lets the publisher run: a
-/// scheduler trace of `burst_fanout` fanout 8 showed every receiver spending about 1 us of
-/// its 3.7 us turn spinning in vain.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Backoff {
-    spins: u32,
-    max: u32,
-}
-
-impl Backoff {
-    pub(crate) fn new(max: u32) -> Self {
-        Backoff { spins: max, max }
-    }
-
-    /// Spins to try before yielding.
-    #[inline]
-    pub(crate) fn spins(&self) -> u32 {
-        self.spins
-    }
-
-    /// A whole spin phase found nothing.
-    #[inline]
-    pub(crate) fn spun_in_vain(&mut self) {
-        self.spins /= 2;
-    }
-
-    /// The message came at look `i` of a phase with `spins` spins (look `k` follows `k`
-    /// spins while `k <= spins`, then one yield per look).
-    #[inline]
-    pub(crate) fn found_after(&mut self, i: u32, spins: u32) {
-        if i >= 1 && i <= spins {
-            self.spins = (self.spins * 2).min(self.max);
-        } else if spins == 0 && i == 1 {
-            // Right after the first yield: a spin might have caught it; try one next time.
-            self.spins = 1.min(self.max);
-        }
-    }
-}
-
 /// A waker that unparks an OS thread (for `blocking_recv`).
 pub(crate) struct ThreadWaker(pub(crate) Thread);
 

@@ -60,13 +60,28 @@ impl<T: Send + Sync + 'static> Ring<T> {
         Ring::Words(WordRing::new(capacity))
     }
 
-    /// Installs message `seq`; `false` (value dropped) when a newer message got there first
-    /// (a concurrent publisher lapped this one).
+    /// The part of an install that runs user code (`pack` and the value's drop, for packed
+    /// storage): call it *before* reserving `seq`, so a panic there cannot leave a reserved
+    /// sequence number that is never installed (packed writers take turns per slot).
     #[inline]
-    pub(crate) fn install(&self, seq: u64, topic: u64, val: T) -> bool {
+    pub(crate) fn stage(&self, val: T) -> Staged<T> {
         match self {
-            Ring::Nodes(r) => r.install(seq, topic, val),
-            Ring::Words(r) => r.install(seq, topic, val),
+            Ring::Nodes(_) => Staged::Node(val),
+            Ring::Words(r) => Staged::Words(r.pack(val)),
+        }
+    }
+
+    /// Installs message `seq` (reserved by the caller) from what [`Ring::stage`] returned.
+    /// Node storage drops the value when a newer message got there first (a concurrent
+    /// publisher lapped this one); packed storage waits for its turn instead.
+    #[inline]
+    pub(crate) fn commit(&self, seq: u64, topic: u64, staged: Staged<T>) {
+        match (self, staged) {
+            (Ring::Nodes(r), Staged::Node(val)) => {
+                r.install(seq, topic, val);
+            }
+            (Ring::Words(r), Staged::Words(words)) => r.commit(seq, topic, &words),
+            _ => unreachable!("a message is committed to the ring that staged it"),
         }
     }
 
@@ -82,6 +97,12 @@ impl<T: Send + Sync + 'static> Ring<T> {
             Ring::Nodes(r) => r.read(seq, interest),
         }
     }
+}
+
+/// A message ready to install: the value (node storage) or its packed words.
+pub(crate) enum Staged<T> {
+    Node(T),
+    Words(words::Words),
 }
 
 /// Topic mask of a message published without a topic: relevant to every subscriber.

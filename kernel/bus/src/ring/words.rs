@@ -10,21 +10,29 @@
 //! Slot `i` is `stride` consecutive words of `cells` (never straddling a cache line when
 //! `stride <= 8`): `[stamp, topic, w0, w1, ...]`.
 //! - `stamp`: `0` = never written; `s + 1` = message `s` is installed; `WRITING | (s + 1)` =
-//!   a publisher is writing message `s`. Only publishers write stamps, with a CAS that never
-//!   lowers the message number (**W1**), so publishers writing one slot are serialised: each
-//!   claims from the previous writer's final (Release) stamp store, which its Acquire CAS
-//!   reads.
-//! - `topic`, `w*`: written only by the publisher holding the `WRITING` claim, with Release
-//!   stores (**W2**), so a reader that loads (Acquire) any word of a newer writer also sees
-//!   that writer's claim on its second stamp load.
+//!   a publisher is writing message `s`. Only publishers write stamps, and the writers of one
+//!   slot take turns in sequence order (**W1**): the publisher of message `s` writes only once
+//!   the slot holds message `s - capacity` (or nothing, on the first lap), which it reads
+//!   with Acquire from that writer's final Release store. The turn was handed out by the
+//!   `fetch_add` on `tail` that reserved `s`, so claiming it needs no RMW: a plain
+//!   (Release) store. Stamps therefore only grow.
+//! - `topic`, `w*`: written only by the publisher whose turn it is, with Release stores
+//!   (**W2**), so a reader that loads (Acquire) any word of a newer writer also sees that
+//!   writer's claim on its second stamp load.
 //!
-//! Publisher: pack into a local buffer; claim (`CAS stamp -> WRITING | want`); store topic and
-//! words; store `want` (Release). A publisher that finds an older message mid-write in its slot
-//! (it was lapped by a whole ring of publishes while a slower publisher wrote) waits for that
-//! write to finish; one that finds a newer message drops its own (it was lapped).
+//! Publisher: pack into a local buffer and drop the value *before* reserving (no user code
+//! runs between the reservation and the install, so a panicking `pack` cannot leave a turn
+//! that never ends); reserve `s`; wait for the turn (normally already there: one load); store
+//! the claim, topic and words; store `s + 1` (Release). A publisher lapped by a whole ring of
+//! publishes while an older publisher of its slot is still writing waits for that write (a
+//! few stores unless its publisher was preempted), as in every bounded MPMC ring.
 //! Reader: `s1 = stamp` (Acquire); if `s1` names the wanted message, load topic and words
 //! (Acquire), then `s2 = stamp`; `s1 == s2` means the copy is exactly message `s` (W1, W2);
 //! otherwise the slot was overwritten while we copied: the message is lost (lag).
+//!
+//! The claim used to be a CAS (any publisher could take the slot from a slower one, which
+//! then dropped its message). On the 2-core VM a locked RMW costs 6-10 ns
+//! (`cargo run --release -p ron-comparables --example atomics_floor`), a third of a publish.
 
 use super::Read;
 use crate::sync::{AtomicU64, Ordering};
@@ -123,6 +131,36 @@ impl<A: Packed + Copy, B: Packed + Copy> Packed for (A, B) {
 
 const WRITING: u64 = 1 << 63;
 
+/// A packed message in flight: its words, packed before the reservation.
+pub(crate) type Words = [u64; MAX_PACKED_WORDS];
+
+/// Waits until `stamp` reads `turn` (Acquire: the previous writer's words and final store
+/// happen before ours). Normally true on the first load; otherwise an older publisher of this
+/// slot has reserved but not finished, and it needs only a few stores unless preempted.
+#[inline]
+fn wait_turn(stamp: &AtomicU64, turn: u64) {
+    let cur = stamp.load(Ordering::Acquire);
+    if cur != turn {
+        wait_turn_slow(stamp, turn, cur);
+    }
+}
+
+#[cold]
+fn wait_turn_slow(stamp: &AtomicU64, turn: u64, mut cur: u64) {
+    let mut spins = 0u32;
+    while cur != turn {
+        debug_assert!(cur & !WRITING <= turn, "a newer writer took the turn (W1)");
+        spins += 1;
+        // Under loom every look yields (a spin would be a branch to explore forever).
+        if cfg!(loom) || spins > 64 {
+            crate::sync::yield_now();
+        } else {
+            std::hint::spin_loop();
+        }
+        cur = stamp.load(Ordering::Acquire);
+    }
+}
+
 /// Words per cache line.
 const LINE: usize = 8;
 
@@ -134,10 +172,11 @@ pub(crate) struct WordRing<T> {
     cells: Box<[AtomicU64]>,
     first: usize,
     mask: u64,
-    /// `install_packed::<T>` / `read_packed::<T>`, monomorphised where `T: Packed` is known
-    /// (so `Ring<T>` needs no extra bound, and `pack`/`unpack` and the word count are
-    /// compiled into them): one indirect call per operation.
-    install: fn(&Self, u64, u64, T) -> bool,
+    /// `pack_words::<T>` / `commit_packed::<T>` / `read_packed::<T>`, monomorphised where
+    /// `T: Packed` is known (so `Ring<T>` needs no extra bound, and `pack`/`unpack` and the
+    /// word count are compiled into them): one indirect call per operation.
+    pack: fn(T) -> Words,
+    commit: fn(&Self, u64, u64, &Words),
     read: fn(&Self, u64, u64) -> Read<T>,
 }
 
@@ -165,7 +204,8 @@ impl<T> WordRing<T> {
             cells,
             first: first.min(LINE - 1),
             mask: capacity as u64 - 1,
-            install: Self::install_packed,
+            pack: Self::pack_words,
+            commit: Self::commit_packed,
             read: Self::read_packed,
         }
     }
@@ -174,10 +214,16 @@ impl<T> WordRing<T> {
         self.mask as usize + 1
     }
 
-    /// Installs message `seq`; `false` (value dropped) when a newer message got there first.
+    /// The words of `val` (runs the user's `pack`, then drops `val`): call before reserving.
     #[inline]
-    pub(crate) fn install(&self, seq: u64, topic: u64, val: T) -> bool {
-        (self.install)(self, seq, topic, val)
+    pub(crate) fn pack(&self, val: T) -> Words {
+        (self.pack)(val)
+    }
+
+    /// Installs message `seq` (reserved by the caller) from `words`; waits for its turn (W1).
+    #[inline]
+    pub(crate) fn commit(&self, seq: u64, topic: u64, words: &Words) {
+        (self.commit)(self, seq, topic, words)
     }
 
     /// Reads message `seq` if the slot holds it (see the module docs for the protocol).
@@ -201,56 +247,27 @@ impl<T: Packed> WordRing<T> {
         }
     }
 
-    fn install_packed(&self, seq: u64, topic: u64, val: T) -> bool {
+    fn pack_words(val: T) -> Words {
         let mut buf = [0u64; MAX_PACKED_WORDS];
         val.pack(&mut buf[..T::WORDS]);
-        drop(val);
+        buf
+    }
+
+    fn commit_packed(&self, seq: u64, topic: u64, words: &Words) {
         let want = seq + 1;
         let (stamp, topic_cell, payload) = self.slot(seq);
-        // First guess without loading: the slot holds the previous lap's message, installed
-        // (or nothing, on the first lap). A CAS alone takes the line exclusive once, instead of
-        // a shared read and then an upgrade while receivers are polling it. On failure `cur` is
-        // the real stamp and the loop below decides.
-        let mut cur = (seq + 1).saturating_sub(self.mask + 1);
-        let mut spins = 0u32;
-        loop {
-            if cur & !WRITING >= want {
-                return false; // lapped by a newer publisher (W1): drop ours
-            }
-            if cur & WRITING != 0 {
-                // An older message is mid-write here: it finishes in a few stores unless its
-                // publisher was preempted.
-                spins += 1;
-                if spins > 64 {
-                    crate::sync::yield_now();
-                } else {
-                    std::hint::spin_loop();
-                }
-                cur = stamp.load(Ordering::Acquire);
-                continue;
-            }
-            // Acquire: pairs with the previous writer's final Release store (serialises the
-            // writers of this slot, W1) and keeps our word stores after the claim. Release: a
-            // reader that sees the claim (and reports lag) also sees our `tail` reservation,
-            // so its lag count is exact.
-            match stamp.compare_exchange_weak(
-                cur,
-                WRITING | want,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => break,
-                Err(actual) => cur = actual,
-            }
-        }
-        // Release (W2): a reader that loads one of these words also sees our claim later.
+        // Our turn (W1): the previous lap's message is installed (nothing, on the first lap).
+        wait_turn(stamp, (seq + 1).saturating_sub(self.mask + 1));
+        // Release: a reader that sees the claim (and reports lag) also sees our `tail`
+        // reservation, so its lag count is exact. Later stores are Release too (W2).
+        stamp.store(WRITING | want, Ordering::Release);
         topic_cell.store(topic, Ordering::Release);
-        for (cell, w) in payload.iter().zip(&buf) {
+        for (cell, w) in payload.iter().zip(words) {
             cell.store(*w, Ordering::Release);
         }
-        // Release: a reader that sees `want` sees every word above.
+        // Release: a reader that sees `want` sees every word above; so does the next lap's
+        // writer, whose turn this store starts.
         stamp.store(want, Ordering::Release);
-        true
     }
 
     fn read_packed(&self, seq: u64, interest: u64) -> Read<T> {
