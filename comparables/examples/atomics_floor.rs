@@ -28,14 +28,18 @@ fn main() {
         .unwrap_or(5);
     let a = AtomicU64::new(0);
     let cases: [(&str, &dyn Fn(u64)); 4] = [
-        ("store (Release, a plain mov)", &|i| black_box(&a).store(i, Ordering::Release)),
+        ("store (Release, a plain mov)", &|i| {
+            black_box(&a).store(i, Ordering::Release)
+        }),
         ("fetch_add (lock xadd)", &|_| {
             black_box(&a).fetch_add(1, Ordering::Relaxed);
         }),
         ("compare_exchange (lock cmpxchg)", &|i| {
             let _ = black_box(&a).compare_exchange(i, i + 1, Ordering::AcqRel, Ordering::Relaxed);
         }),
-        ("store SeqCst (xchg)", &|i| black_box(&a).store(i, Ordering::SeqCst)),
+        ("store SeqCst (xchg)", &|i| {
+            black_box(&a).store(i, Ordering::SeqCst)
+        }),
     ];
     for (name, f) in cases {
         let best = (0..rounds.max(1))
