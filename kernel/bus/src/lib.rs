@@ -375,9 +375,10 @@ impl<T: Clone + Send + Sync + 'static> Bus<T> {
             counters::no_receivers(1);
             return 0;
         }
-        let staged = shared.ring.stage(msg);
+        let mut words = [0; ring::MAX_PACKED_WORDS];
+        let staged = shared.ring.stage(msg, &mut words);
         let seq = shared.tail.fetch_add(1, Ordering::AcqRel);
-        shared.ring.commit(seq, topic, staged);
+        shared.ring.commit(seq, topic, staged, &words);
         counters::published(1);
         shared.notifier.after_publish(1, topic);
         live
@@ -406,10 +407,16 @@ impl<T: Clone + Send + Sync + 'static> Bus<T> {
             return 0;
         }
         // Staged first, for the same reason: no user code between reserving and installing.
-        let staged: Vec<_> = batch.into_iter().map(|m| shared.ring.stage(m)).collect();
+        let staged: Vec<_> = batch
+            .into_iter()
+            .map(|m| {
+                let mut words = [0; ring::MAX_PACKED_WORDS];
+                (shared.ring.stage(m, &mut words), words)
+            })
+            .collect();
         let first = shared.tail.fetch_add(n, Ordering::AcqRel);
-        for (seq, msg) in (first..).zip(staged) {
-            shared.ring.commit(seq, ALL_TOPICS, msg);
+        for (seq, (msg, words)) in (first..).zip(staged) {
+            shared.ring.commit(seq, ALL_TOPICS, msg, &words);
         }
         counters::published(n);
         counters::batch_publish(1);

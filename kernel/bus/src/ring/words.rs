@@ -175,7 +175,7 @@ pub(crate) struct WordRing<T> {
     /// `pack_words::<T>` / `commit_packed::<T>` / `read_packed::<T>`, monomorphised where
     /// `T: Packed` is known (so `Ring<T>` needs no extra bound, and `pack`/`unpack` and the
     /// word count are compiled into them): one indirect call per operation.
-    pack: fn(T) -> Words,
+    pack: fn(T, &mut Words),
     commit: fn(&Self, u64, u64, &Words),
     read: fn(&Self, u64, u64) -> Read<T>,
 }
@@ -214,10 +214,11 @@ impl<T> WordRing<T> {
         self.mask as usize + 1
     }
 
-    /// The words of `val` (runs the user's `pack`, then drops `val`): call before reserving.
+    /// Packs `val` into `words` (runs the user's `pack`, then drops `val`): call before
+    /// reserving.
     #[inline]
-    pub(crate) fn pack(&self, val: T) -> Words {
-        (self.pack)(val)
+    pub(crate) fn pack(&self, val: T, words: &mut Words) {
+        (self.pack)(val, words)
     }
 
     /// Installs message `seq` (reserved by the caller) from `words`; waits for its turn (W1).
@@ -247,10 +248,8 @@ impl<T: Packed> WordRing<T> {
         }
     }
 
-    fn pack_words(val: T) -> Words {
-        let mut buf = [0u64; MAX_PACKED_WORDS];
-        val.pack(&mut buf[..T::WORDS]);
-        buf
+    fn pack_words(val: T, words: &mut Words) {
+        val.pack(&mut words[..T::WORDS]);
     }
 
     fn commit_packed(&self, seq: u64, topic: u64, words: &Words) {
