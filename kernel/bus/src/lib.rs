@@ -573,7 +573,7 @@ impl<T: Clone + Send + Sync + 'static> Receiver<T> {
     }
 
     /// Blocks the current OS thread until the next message (for thread subscribers).
-    /// Spins briefly, then parks until a publisher or the close wakes it.
+    /// Yields a few times, then parks until a publisher or the close wakes it.
     pub fn blocking_recv(&mut self) -> Result<T, RecvError> {
         // Yield before parking, never spin: a yield hands the core to the publisher (or, with
         // a core to spare, returns at once and lets a few messages pile up, so the next look

@@ -29,8 +29,8 @@ use aos::Ring as NodeRing;
 #[cfg(feature = "bus_soa")]
 use soa::Ring as NodeRing;
 use words::WordRing;
-pub use words::{Packed, MAX_PACKED_WORDS};
 pub(crate) use words::Words;
+pub use words::{Packed, MAX_PACKED_WORDS};
 
 /// The slots of one bus: heap nodes (any `T`) or packed words (`T: Packed`).
 pub(crate) enum Ring<T> {

@@ -16,7 +16,8 @@
 //!   with Acquire from that writer's final Release store. The turn was handed out by the
 //!   `fetch_add` on `tail` that reserved `s`, so claiming it needs no RMW: a plain
 //!   (Release) store. Stamps therefore only grow.
-//! - `topic`, `w*`: written only by the publisher whose turn it is, with Release stores
+//! - `topic` (written and read only with `bus_interest`; without it every message has every
+//!   topic), `w*`: written only by the publisher whose turn it is, with Release stores
 //!   (**W2**), so a reader that loads (Acquire) any word of a newer writer also sees that
 //!   writer's claim on its second stamp load.
 //!
@@ -34,7 +35,7 @@
 //! then dropped its message). On the 2-core VM a locked RMW costs 6-10 ns
 //! (`cargo run --release -p ron-comparables --example atomics_floor`), a third of a publish.
 
-use super::Read;
+use super::{Read, ALL_TOPICS};
 use crate::sync::{AtomicU64, Ordering};
 
 /// Most payload words a [`Packed`] type may use (64 bytes).
@@ -260,7 +261,10 @@ impl<T: Packed> WordRing<T> {
         // Release: a reader that sees the claim (and reports lag) also sees our `tail`
         // reservation, so its lag count is exact. Later stores are Release too (W2).
         stamp.store(WRITING | want, Ordering::Release);
-        topic_cell.store(topic, Ordering::Release);
+        // Only `bus_interest` reads topics (without it every message has every topic).
+        if cfg!(feature = "bus_interest") {
+            topic_cell.store(topic, Ordering::Release);
+        }
         for (cell, w) in payload.iter().zip(words) {
             cell.store(*w, Ordering::Release);
         }
@@ -282,7 +286,11 @@ impl<T: Packed> WordRing<T> {
         }
         // Acquire loads (W2): if any of them reads a newer writer's store, the stamp load
         // below sees that writer's claim (or later), and the copy is discarded.
-        let topic = topic_cell.load(Ordering::Acquire);
+        let topic = if cfg!(feature = "bus_interest") {
+            topic_cell.load(Ordering::Acquire)
+        } else {
+            ALL_TOPICS
+        };
         let mut buf = [0u64; MAX_PACKED_WORDS];
         for (w, cell) in buf.iter_mut().zip(payload) {
             *w = cell.load(Ordering::Acquire);
