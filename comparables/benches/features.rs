@@ -27,8 +27,8 @@ use ron_comparables::workloads::{
 };
 use std::time::Duration;
 
+/// Counters with every thread's buffer flushed (the suppressed-wake count is always buffered).
 fn counters() -> ron_metrics::BusSnapshot {
-    #[cfg(feature = "metrics_buf")]
     ron_metrics::tls::flush_all();
     ron_metrics::bus().snapshot()
 }

@@ -18,7 +18,7 @@ fn main() {
         bursts: 500_000 / 256,
         pub_yield: false,
     };
-    let before = ron_metrics::bus().snapshot();
+    let before = ron_metrics::snapshot().bus;
     let mut rates: Vec<f64> = (0..runs)
         .map(|_| {
             let s: Sample = match who.as_str() {
@@ -35,7 +35,7 @@ fn main() {
         })
         .collect();
     rates.sort_by(f64::total_cmp);
-    let d = ron_metrics::bus().snapshot().delta_since(&before);
+    let d = ron_metrics::snapshot().bus.delta_since(&before);
     if d.published > 0 {
         println!(
             "ron-bus wakes sent: {} ({:.3} per publish)",

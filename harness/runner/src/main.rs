@@ -70,10 +70,9 @@ fn main() {
     }));
 }
 
-/// The bus counters now (per-thread buffers flushed first when they exist).
+/// The bus counters now, every thread's buffer flushed first so deltas are exact (all
+/// counters with `metrics_buf`; the suppressed-wake count in every build).
 fn counters_now() -> ron_metrics::BusSnapshot {
-    // With per-thread buffered counters, flush every thread's buffer so deltas are exact.
-    #[cfg(feature = "metrics_buf")]
     ron_metrics::tls::flush_all();
     ron_metrics::bus().snapshot()
 }

@@ -1,8 +1,10 @@
 //! ron-bus: a bounded, lossy, never-blocking broadcast bus.
 //!
 //! A [`Bus`] is a ring of `capacity` slots shared by every publisher (the `Bus` is `Clone`)
-//! and every [`Receiver`]. Publishing never blocks and never fails; a receiver that falls
-//! behind loses the oldest messages and is told how many.
+//! and every [`Receiver`]. Publishing never waits for receivers and never fails; a receiver
+//! that falls behind loses the oldest messages and is told how many. (With packed storage and
+//! several publishers, a publish can wait for another publisher's unfinished write: see
+//! "Blocking" on [`Bus::new_packed`].)
 //!
 //! ```
 //! use ron_bus::{Bus, TryRecvError};
@@ -91,7 +93,7 @@
 //! every bounded MPMC ring. With node storage a publisher that laps it (a whole ring of
 //! publishes later) takes the slot and the preempted message is lost (lag); with packed
 //! storage the writers of a slot take turns, so the lapping publisher waits for the
-//! preempted one's few remaining stores.
+//! preempted one to finish (see "Blocking" on [`Bus::new_packed`]).
 //!
 //! # Cargo features
 //! All off by default; none changes behaviour when off.
@@ -298,6 +300,15 @@ impl<T: Clone + Send + Sync + 'static> Bus<T> {
     ///
     /// # Panics
     /// As [`Bus::new`], and if `T::WORDS > MAX_PACKED_WORDS`.
+    ///
+    /// # Blocking
+    /// With one publisher, `publish` never waits. With several, the writers of a slot take
+    /// turns in sequence order: a publisher that laps a slot whose previous writer has
+    /// reserved its sequence number but not finished writing (it was descheduled in those few
+    /// instructions) spins, then yields, until it finishes. A publisher stopped for good there
+    /// (a debugger, `SIGSTOP`, a lower real-time priority that never runs) stalls the others
+    /// once they lap it, and a signal handler must not publish into a bus its thread publishes
+    /// to. [`Bus::new`] never waits for another publisher.
     pub fn new_packed(capacity: usize) -> Self
     where
         T: Packed,
@@ -406,7 +417,9 @@ impl<T: Clone + Send + Sync + 'static> Bus<T> {
             counters::no_receivers(n);
             return 0;
         }
-        // Staged first, for the same reason: no user code between reserving and installing.
+        // Staged first, for the same reason: with packed storage no user code runs between
+        // reserving and installing (node storage may drop a lapped value in `install`, and
+        // never waits for a turn).
         let staged: Vec<_> = batch
             .into_iter()
             .map(|m| {

@@ -213,8 +213,9 @@ fn packed_lapping_publisher_vs_reader_mid_copy() {
     });
 }
 
-/// Packed storage: two publishers race for one slot (capacity 1); the slot claim serialises
-/// their writes, so the retained message is whole and delivered once.
+/// Packed storage: two publishers race for one slot (capacity 1); the writers take turns in
+/// sequence order (the lapping one waits for the other), so the retained message is whole
+/// and delivered once.
 #[test]
 fn packed_two_publishers_lapping_one_slot() {
     model(|| {
@@ -244,6 +245,44 @@ fn packed_two_publishers_lapping_one_slot() {
             "capacity 1 retains exactly the newest: {got:?}"
         );
         assert_eq!(got.len() as u64 + lagged, 2);
+    });
+}
+
+/// Packed storage: two publishers take turns on one slot (capacity 1) while a reader copies
+/// from it: no torn pair, no duplicate, and both messages accounted for.
+#[test]
+fn packed_two_publishers_and_a_reader_mid_copy() {
+    model(|| {
+        let bus = Bus::<Pair>::new_packed(1);
+        let mut rx = bus.subscribe();
+        let other = bus.clone();
+        let p = thread::spawn(move || {
+            other.publish(pair(100));
+        });
+        let q = thread::spawn(move || {
+            bus.publish(pair(200));
+        });
+        let mut got = Vec::new();
+        let mut lagged = 0;
+        match rx.try_recv() {
+            Ok(v) => got.push(v),
+            Err(TryRecvError::Lagged(n)) => lagged += n,
+            Err(TryRecvError::Empty) => {}
+            Err(TryRecvError::Closed) => unreachable!("two publishers are still alive"),
+        }
+        p.join().unwrap();
+        q.join().unwrap();
+        loop {
+            match rx.try_recv() {
+                Ok(v) => got.push(v),
+                Err(TryRecvError::Lagged(n)) => lagged += n,
+                Err(TryRecvError::Closed) => break,
+                Err(TryRecvError::Empty) => panic!("Empty after every publisher dropped"),
+            }
+        }
+        assert!(got.iter().all(|p| p.b == !p.a), "torn read: {got:?}");
+        assert!(got.windows(2).all(|w| w[0] != w[1]), "duplicate: {got:?}");
+        assert_eq!(got.len() as u64 + lagged, 2, "got {got:?} lagged {lagged}");
     });
 }
 

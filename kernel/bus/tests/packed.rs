@@ -172,3 +172,54 @@ fn async_recv_on_packed_storage() {
         assert_eq!(task.await.unwrap(), vec![0, 1, 2, 3, 4]);
     });
 }
+
+/// A value whose `pack` panics (user code): the panic happens before the sequence number is
+/// reserved, so no slot waits for a turn that never ends and later publishes finish.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Fragile(u64);
+
+impl Packed for Fragile {
+    const WORDS: usize = 1;
+    fn pack(&self, w: &mut [u64]) {
+        assert!(self.0 != u64::MAX, "Fragile::pack refuses u64::MAX");
+        w[0] = self.0;
+    }
+    fn unpack(w: &[u64]) -> Self {
+        Fragile(w[0])
+    }
+}
+
+#[test]
+fn a_panicking_pack_never_strands_a_slot() {
+    let bus = Bus::<Fragile>::new_packed(2);
+    let mut rx = bus.subscribe();
+    let other = bus.clone();
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        bus.publish(Fragile(u64::MAX))
+    }));
+    assert!(panicked.is_err(), "pack panicked");
+    // Another publisher laps the ring twice: with a stranded turn it would wait forever.
+    std::thread::spawn(move || {
+        for i in 0..4 {
+            other.publish(Fragile(i));
+        }
+    })
+    .join()
+    .unwrap();
+    drop(bus);
+    let (mut got, mut lagged) = (Vec::new(), 0);
+    loop {
+        match rx.try_recv() {
+            Ok(v) => got.push(v.0),
+            Err(TryRecvError::Lagged(n)) => lagged += n,
+            Err(TryRecvError::Closed) => break,
+            Err(TryRecvError::Empty) => panic!("Empty after every publisher dropped"),
+        }
+    }
+    assert_eq!(got, vec![2, 3], "the newest two are retained");
+    assert_eq!(
+        got.len() as u64 + lagged,
+        4,
+        "the panicked publish reserved nothing"
+    );
+}

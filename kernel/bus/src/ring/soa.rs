@@ -77,7 +77,7 @@ impl<T: Send + Sync + 'static> Ring<T> {
             if cur & WRITING != 0 {
                 // An older message is mid-install in this slot (a lapped publisher): it
                 // finishes in a few instructions unless preempted.
-                spins += 1;
+                spins = spins.saturating_add(1);
                 if spins > 64 {
                     crate::sync::yield_now();
                 } else {

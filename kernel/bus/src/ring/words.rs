@@ -15,7 +15,7 @@
 //!   the slot holds message `s - capacity` (or nothing, on the first lap), which it reads
 //!   with Acquire from that writer's final Release store. The turn was handed out by the
 //!   `fetch_add` on `tail` that reserved `s`, so claiming it needs no RMW: a plain
-//!   (Release) store. Stamps therefore only grow.
+//!   (Release) store. The message number a stamp names therefore only grows.
 //! - `topic` (written and read only with `bus_interest`; without it every message has every
 //!   topic), `w*`: written only by the publisher whose turn it is, with Release stores
 //!   (**W2**), so a reader that loads (Acquire) any word of a newer writer also sees that
@@ -24,9 +24,10 @@
 //! Publisher: pack into a local buffer and drop the value *before* reserving (no user code
 //! runs between the reservation and the install, so a panicking `pack` cannot leave a turn
 //! that never ends); reserve `s`; wait for the turn (normally already there: one load); store
-//! the claim, topic and words; store `s + 1` (Release). A publisher lapped by a whole ring of
-//! publishes while an older publisher of its slot is still writing waits for that write (a
-//! few stores unless its publisher was preempted), as in every bounded MPMC ring.
+//! the claim, topic and words; store `s + 1` (Release). A publisher that laps a slot whose
+//! previous writer has reserved but not finished waits for it (a few instructions unless that
+//! publisher was descheduled; waits chain, one lap per publisher). So with several publishers
+//! packed storage is not lock-free: see "Blocking" on `Bus::new_packed`.
 //! Reader: `s1 = stamp` (Acquire); if `s1` names the wanted message, load topic and words
 //! (Acquire), then `s2 = stamp`; `s1 == s2` means the copy is exactly message `s` (W1, W2);
 //! otherwise the slot was overwritten while we copied: the message is lost (lag).
@@ -150,8 +151,15 @@ fn wait_turn(stamp: &AtomicU64, turn: u64) {
 fn wait_turn_slow(stamp: &AtomicU64, turn: u64, mut cur: u64) {
     let mut spins = 0u32;
     while cur != turn {
-        debug_assert!(cur & !WRITING <= turn, "a newer writer took the turn (W1)");
-        spins += 1;
+        // Checked under loom too (its lane builds in release): W1 is what the models prove.
+        if cfg!(loom) {
+            assert!(cur & !WRITING <= turn, "a newer writer took the turn (W1)");
+        } else {
+            debug_assert!(cur & !WRITING <= turn, "a newer writer took the turn (W1)");
+        }
+        // Saturating: a panic here would hold the turn forever (a stopped publisher can make
+        // this loop run for hours).
+        spins = spins.saturating_add(1);
         // Under loom every look yields (a spin would be a branch to explore forever).
         if cfg!(loom) || spins > 64 {
             crate::sync::yield_now();
