@@ -4,32 +4,13 @@
 
 mod common;
 
-use common::bench;
+use common::{bench, steady_run};
 use predicates::prelude::*;
 use std::path::Path;
 
 fn mock_run(ws: &Path, slowdown_pct: &str) {
-    bench(ws)
+    steady_run(ws, "6")
         .env("RON_BENCH_MOCK_SLOWDOWN_PCT", slowdown_pct)
-        .args([
-            "run",
-            "--scenario",
-            "steady",
-            "--contender",
-            "ron-bus",
-            "--fanout",
-            "1",
-        ])
-        .args([
-            "--rounds",
-            "6",
-            "--samples",
-            "2",
-            "--window-ms",
-            "1",
-            "--warmup-ms",
-            "0",
-        ])
         .assert()
         .success();
 }

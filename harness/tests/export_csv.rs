@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::bench;
+use common::{bench, steady_run};
 use std::path::Path;
 
 fn rows(csv: &str) -> Vec<Vec<String>> {
@@ -16,28 +16,7 @@ fn rows(csv: &str) -> Vec<Vec<String>> {
 fn a_baseline_exports_cell_rows_with_medians_and_rounds() {
     let ws = tempfile::tempdir().unwrap();
     let w = ws.path();
-    bench(w)
-        .args([
-            "run",
-            "--scenario",
-            "steady",
-            "--contender",
-            "ron-bus",
-            "--fanout",
-            "1",
-        ])
-        .args([
-            "--rounds",
-            "3",
-            "--samples",
-            "2",
-            "--window-ms",
-            "1",
-            "--warmup-ms",
-            "0",
-        ])
-        .assert()
-        .success();
+    steady_run(w, "3").assert().success();
     bench(w).args(["baseline", "save", "b"]).assert().success();
     let out = bench(w)
         .args(["export", "b", "--format", "csv"])

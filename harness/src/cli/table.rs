@@ -10,13 +10,7 @@ pub fn cells(records: &[CellRecord]) -> String {
     if records.iter().any(|r| instructions(r).is_some()) {
         return instruction_cells(records);
     }
-    let id_w = records.iter().map(|r| r.id.len()).max().unwrap_or(4).max(4);
-    let b_w = records
-        .iter()
-        .map(|r| r.build.len())
-        .max()
-        .unwrap_or(5)
-        .max(5);
+    let (id_w, b_w) = widths(records);
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -54,6 +48,14 @@ pub fn cells(records: &[CellRecord]) -> String {
     s
 }
 
+/// Widths of the `cell` and `build` columns (at least their headers').
+fn widths(records: &[CellRecord]) -> (usize, usize) {
+    let widest = |f: fn(&CellRecord) -> usize, header: usize| {
+        records.iter().map(f).max().unwrap_or(0).max(header)
+    };
+    (widest(|r| r.id.len(), 4), widest(|r| r.build.len(), 5))
+}
+
 /// Instructions per message of each round of `r`, when counted.
 fn instructions(r: &CellRecord) -> Option<Vec<f64>> {
     let v: Vec<f64> = r
@@ -67,13 +69,7 @@ fn instructions(r: &CellRecord) -> Option<Vec<f64>> {
 /// One row per (cell, build): median instructions per message over rounds, their spread
 /// ((max - min) / median) and the rounds counted.
 fn instruction_cells(records: &[CellRecord]) -> String {
-    let id_w = records.iter().map(|r| r.id.len()).max().unwrap_or(4).max(4);
-    let b_w = records
-        .iter()
-        .map(|r| r.build.len())
-        .max()
-        .unwrap_or(5)
-        .max(5);
+    let (id_w, b_w) = widths(records);
     let mut s = String::new();
     let _ = writeln!(
         s,

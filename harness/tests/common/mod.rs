@@ -72,6 +72,32 @@ pub fn mock_run(ws: &Path, out: &Path, slowdown: Option<&str>) {
     c.args(SMALL_RUN).arg("--out").arg(out).assert().success();
 }
 
+/// `ron-bench run` of `steady` on ron-bus with one subscriber: `rounds` rounds of tiny
+/// samples (add `.env(..)` or more args, then assert).
+pub fn steady_run(ws: &Path, rounds: &str) -> Command {
+    let mut c = bench(ws);
+    c.args([
+        "run",
+        "--scenario",
+        "steady",
+        "--contender",
+        "ron-bus",
+        "--fanout",
+        "1",
+    ])
+    .args([
+        "--rounds",
+        rounds,
+        "--samples",
+        "2",
+        "--window-ms",
+        "1",
+        "--warmup-ms",
+        "0",
+    ]);
+    c
+}
+
 /// The repository root (the harness crate's parent).
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -20,7 +20,7 @@ fn model<F: Fn() + Sync + Send + 'static>(f: F) {
 }
 
 /// Drains until Closed, checking order; returns (delivered values, lagged total).
-fn drain(rx: &mut ron_bus::Receiver<u64>) -> (Vec<u64>, u64) {
+fn drain<T: Clone + Send + Sync + 'static>(rx: &mut ron_bus::Receiver<T>) -> (Vec<T>, u64) {
     let mut got = Vec::new();
     let mut lagged = 0;
     loop {
@@ -195,14 +195,9 @@ fn packed_lapping_publisher_vs_reader_mid_copy() {
             }
         }
         publisher.join().unwrap();
-        loop {
-            match rx.try_recv() {
-                Ok(p) => got.push(p),
-                Err(TryRecvError::Lagged(n)) => lagged += n,
-                Err(TryRecvError::Closed) => break,
-                Err(TryRecvError::Empty) => panic!("Empty after the publisher dropped"),
-            }
-        }
+        let (rest, lost) = drain(&mut rx);
+        got.extend(rest);
+        lagged += lost;
         assert!(got.iter().all(|p| p.b == !p.a), "torn read: {got:?}");
         assert!(
             got.windows(2).all(|w| w[0].a < w[1].a),
@@ -228,16 +223,7 @@ fn packed_two_publishers_lapping_one_slot() {
         bus.publish(pair(200));
         p.join().unwrap();
         drop(bus);
-        let mut got = Vec::new();
-        let mut lagged = 0;
-        loop {
-            match rx.try_recv() {
-                Ok(p) => got.push(p),
-                Err(TryRecvError::Lagged(n)) => lagged += n,
-                Err(TryRecvError::Closed) => break,
-                Err(TryRecvError::Empty) => panic!("Empty after every publisher dropped"),
-            }
-        }
+        let (got, lagged) = drain(&mut rx);
         assert!(got.iter().all(|p| p.b == !p.a), "torn read: {got:?}");
         assert_eq!(
             got.len(),
@@ -272,14 +258,9 @@ fn packed_two_publishers_and_a_reader_mid_copy() {
         }
         p.join().unwrap();
         q.join().unwrap();
-        loop {
-            match rx.try_recv() {
-                Ok(v) => got.push(v),
-                Err(TryRecvError::Lagged(n)) => lagged += n,
-                Err(TryRecvError::Closed) => break,
-                Err(TryRecvError::Empty) => panic!("Empty after every publisher dropped"),
-            }
-        }
+        let (rest, lost) = drain(&mut rx);
+        got.extend(rest);
+        lagged += lost;
         assert!(got.iter().all(|p| p.b == !p.a), "torn read: {got:?}");
         assert!(got.windows(2).all(|w| w[0] != w[1]), "duplicate: {got:?}");
         assert_eq!(got.len() as u64 + lagged, 2, "got {got:?} lagged {lagged}");
