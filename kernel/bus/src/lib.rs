@@ -677,11 +677,11 @@ impl<T: Clone + Send + Sync + 'static> Receiver<T> {
 /// Yields in `blocking_recv` before parking (none under loom, where each is a branch to
 /// explore). There is no spin phase: on the 2-core VM, `burst_fanout` (burst 256, cap 2048,
 /// 5 runs each, `cargo run --release -p ron-comparables --example fanout -- ron N 5` with
-/// the limits overridden in a scratch build) measured a median of M deliveries/s, at most
-/// 16 spins (halved after a vain spin phase) then 16 yields vs no spin then 16 yields:
-/// fanout 1 11.2 -> 13.1, fanout 4 33 -> 44, fanout 8 53 -> 58-63. A spinning receiver
-/// either steals the publisher's core or chases it one message (and one cache-line
-/// transfer) at a time. 4 or 32 yields measured within the noise of 16.
+/// the limits overridden in a scratch build, 2-3 sweeps) measured median M deliveries/s, at
+/// most 16 spins (halved after a vain spin phase) then 16 yields vs no spin then 16 yields:
+/// fanout 1 9.7-11.2 -> 12.5-13.1, fanout 4 26-33 -> 39-45, fanout 8 52-53 -> 58-69. A
+/// spinning receiver either steals the publisher's core or chases it one message (and one
+/// cache-line transfer) at a time. 4 or 32 yields measured within the noise of 16.
 const YIELD_TRIES: u32 = if cfg!(loom) { 0 } else { 16 };
 
 fn to_recv_error(e: TryRecvError) -> RecvError {

@@ -33,7 +33,7 @@
 //! otherwise the slot was overwritten while we copied: the message is lost (lag).
 //!
 //! The claim used to be a CAS (any publisher could take the slot from a slower one, which
-//! then dropped its message). The plain store measured the same single-thread and +6..12%
+//! then dropped its message). The plain store measured the same single-thread and +11..14%
 //! deliveries/s in `burst_fanout` at fanout 1, 4 and 8 (the README's issue 12 third pass).
 
 use super::{Read, ALL_TOPICS};
